@@ -1,0 +1,58 @@
+"""``flask appointments ...``: the plugin's commands."""
+
+from __future__ import annotations
+
+import click
+from alembic.util import CommandError
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from sis_appointments import migrate
+
+appointments = AppGroup("appointments", help="Appointment scheduling (sis-appointments).")
+
+
+@appointments.group("db")
+def db_group():
+    """Create, upgrade or downgrade the plugin's appt_* tables."""
+
+
+def _run(action, *args) -> None:
+    engine = current_app.extensions["sis_appointments"].engine
+    try:
+        action(engine, *args)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"database {engine.url.render_as_string(hide_password=True)} failed: "
+            f"{getattr(exc, 'orig', None) or exc}"
+        ) from exc
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Upgrade the appt_* tables to REVISION (default: the newest)."""
+    _run(migrate.upgrade, revision)
+    click.echo(f"sis-appointments schema upgraded to {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Downgrade the appt_* tables to REVISION ('base' removes them all)."""
+    _run(migrate.downgrade, revision)
+    click.echo(f"sis-appointments schema downgraded to {revision}")
+
+
+@db_group.command("current")
+def current() -> None:
+    """Show the revision the database is at."""
+    engine = current_app.extensions["sis_appointments"].engine
+    try:
+        revision = migrate.current(engine)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"database failed: {getattr(exc, 'orig', None) or exc}") from exc
+    click.echo(revision or "none (run: flask appointments db upgrade)")

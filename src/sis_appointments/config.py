@@ -1,0 +1,47 @@
+"""The SIS_APPOINTMENTS_* settings: defaults, and validation at start-up."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULTS: dict[str, object] = {
+    # SQLAlchemy URL of the database that holds the appt_* tables; None means the host's
+    # SQLALCHEMY_DATABASE_URI, so the plugin's tables live beside the host's.
+    "SIS_APPOINTMENTS_DATABASE_URL": None,
+    # Where the student pages are mounted.
+    "SIS_APPOINTMENTS_URL_PREFIX": "/appointments",
+    # Where the staff pages are mounted.
+    "SIS_APPOINTMENTS_ADMIN_URL_PREFIX": "/admin/appointments",
+    # IANA zone used when neither the viewer nor the host names one.
+    "SIS_APPOINTMENTS_DEFAULT_TIMEZONE": "UTC",
+    # How many seconds a SQLite writer waits for the lock before giving up.
+    "SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT": 30,
+}
+
+
+class ConfigError(ValueError):
+    """A SIS_APPOINTMENTS_* setting has a value the plugin cannot use."""
+
+
+def load(config: dict) -> dict[str, object]:
+    """Return the plugin's settings from a Flask config, defaults filled in and checked."""
+    settings = {key: config.get(key, default) for key, default in DEFAULTS.items()}
+    if settings["SIS_APPOINTMENTS_DATABASE_URL"] is None:
+        settings["SIS_APPOINTMENTS_DATABASE_URL"] = config.get("SQLALCHEMY_DATABASE_URI")
+    if not settings["SIS_APPOINTMENTS_DATABASE_URL"]:
+        raise ConfigError(
+            "SIS_APPOINTMENTS_DATABASE_URL is not set and the host has no SQLALCHEMY_DATABASE_URI"
+        )
+    for key in ("SIS_APPOINTMENTS_URL_PREFIX", "SIS_APPOINTMENTS_ADMIN_URL_PREFIX"):
+        value = settings[key]
+        if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
+            raise ConfigError(f"{key} must start with '/' and not end with one, got {value!r}")
+    zone = settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"SIS_APPOINTMENTS_DEFAULT_TIMEZONE {zone!r} is not an IANA zone") from exc
+    timeout = settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"]
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise ConfigError(f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}")
+    return settings

@@ -1,0 +1,43 @@
+"""The plugin's engine and per-app-context session, on the host's database."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, sqlite_busy_timeout: float) -> Engine:
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout * 1000)}")
+        cursor.close()
+
+    return engine
+
+
+def make_sessionmaker(engine: Engine, pm) -> sessionmaker[Session]:
+    """Sessions carry the plugin manager in ``info`` so post-commit events can reach the host."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"pm": pm})
+
+
+def session() -> Session:
+    """The session of the current app context, opened on first use, closed at teardown."""
+    if "_appt_session" not in g:
+        g._appt_session = current_app.extensions["sis_appointments"].sessionmaker()
+    return g._appt_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    db_session = g.pop("_appt_session", None)
+    if db_session is not None:
+        db_session.close()

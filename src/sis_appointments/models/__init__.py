@@ -1,0 +1,36 @@
+"""SQLAlchemy models of the plugin; every table is prefixed appt_."""
+
+from sis_appointments.models.admin import ApiToken, AuditEntry, RoleGrant, Setting
+from sis_appointments.models.base import PREFIX, Base, UTCDateTime, metadata, utcnow
+from sis_appointments.models.notify import InAppNotification, Notification, NotificationPreference
+from sis_appointments.models.scheduling import (
+    ACTIVE_BOOKING_STATUSES,
+    AppointmentType,
+    Booking,
+    Series,
+    Slot,
+    TypeHost,
+    WaitlistEntry,
+)
+
+__all__ = [
+    "ACTIVE_BOOKING_STATUSES",
+    "PREFIX",
+    "ApiToken",
+    "AppointmentType",
+    "AuditEntry",
+    "Base",
+    "Booking",
+    "InAppNotification",
+    "Notification",
+    "NotificationPreference",
+    "RoleGrant",
+    "Series",
+    "Setting",
+    "Slot",
+    "TypeHost",
+    "UTCDateTime",
+    "WaitlistEntry",
+    "metadata",
+    "utcnow",
+]

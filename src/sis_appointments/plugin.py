@@ -1,0 +1,77 @@
+"""Wires the plugin into a Flask app: settings, database, hooks, blueprints, CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pluggy
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sis_appointments import config, db
+from sis_appointments.hooks import PROJECT, specs
+
+
+@dataclass
+class AppointmentsState:
+    """What the plugin keeps in ``app.extensions["sis_appointments"]``."""
+
+    pm: pluggy.PluginManager
+    settings: dict
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+
+class _HostObjectManager(pluggy.PluginManager):
+    """Accepts the unmarked methods of a host object whose names match the plugin's specs."""
+
+    def parse_hookimpl_opts(self, plugin, name):
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("appointments_") and hasattr(specs, name):
+            return {}
+        return opts
+
+
+def host_object_manager(host: object | None) -> pluggy.PluginManager:
+    """A plugin manager for a host without pluggy, answering the specs from ``host``'s methods."""
+    pm = _HostObjectManager(PROJECT)
+    pm.add_hookspecs(specs)
+    if host is not None:
+        pm.register(host, name="host")
+    pm.check_pending()
+    return pm
+
+
+class AppointmentsPlugin:
+    """The Flask extension; ``init_app`` follows Flask's extension pattern."""
+
+    def __init__(self, app: Flask | None = None, *, pm=None, host=None):
+        if app is not None:
+            self.init_app(app, pm=pm, host=host)
+
+    def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
+        from sis_appointments import cli
+        from sis_appointments.web import admin, portal, register_filters
+
+        if pm is None:
+            pm = host_object_manager(host)
+        settings = config.load(app.config)
+        engine = db.make_engine(
+            settings["SIS_APPOINTMENTS_DATABASE_URL"],
+            settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"],
+        )
+        app.extensions["sis_appointments"] = AppointmentsState(
+            pm=pm, settings=settings, engine=engine, sessionmaker=db.make_sessionmaker(engine, pm)
+        )
+        app.teardown_appcontext(db.close_session)
+        app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
+        app.register_blueprint(admin.bp, url_prefix=settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"])
+        app.cli.add_command(cli.appointments)
+        register_filters(app)
+
+
+def init_app(app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
+    """Set the plugin up on ``app``: through the host's plugin manager ``pm``, or, for a host
+    without pluggy, with ``host``, an object whose methods are named like the plugin's specs."""
+    AppointmentsPlugin(app, pm=pm, host=host)

@@ -1,0 +1,1 @@
+"""Transactions: load, apply domain rules, persist, audit, announce. The session is passed in."""

@@ -1,0 +1,43 @@
+"""Post-commit events: collected during a transaction, announced to the host after commit.
+
+``announce(session, event)`` queues an ``AppointmentEvent``; when the session commits, each is
+passed to the host hook ``appointments_<event.name>``. A rollback discards the queue, so a
+change that did not happen is never announced. Socket emits and notifications hang off the
+same queue later.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from sis_appointments.host import AppointmentEvent
+
+log = logging.getLogger(__name__)
+_QUEUE = "appt_events"
+
+
+def announce(session: Session, event: AppointmentEvent) -> None:
+    """Queue ``event`` to be announced after ``session`` commits."""
+    session.info.setdefault(_QUEUE, []).append(event)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _deliver(session: Session) -> None:
+    pending = session.info.pop(_QUEUE, [])
+    pm = session.info.get("pm")
+    if pm is None:
+        return
+    for event in pending:
+        hook = getattr(pm.hook, f"appointments_{event.name}")
+        try:
+            hook(event=event)
+        except Exception:  # a host's failing listener must not undo or break a committed change
+            log.exception("host hook appointments_%s failed", event.name)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _discard(session: Session) -> None:
+    session.info.pop(_QUEUE, None)

@@ -1,0 +1,127 @@
+"""What the plugin does when the host reports a student changed, left or was merged."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sis_appointments.host import AppointmentEvent
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry, utcnow
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+from sis_appointments.services import audit, events
+from sis_appointments.services.tx import transaction
+
+
+def record_change(session: Session, student_key: str, changes: dict) -> None:
+    """Audit a change the host made to a student; the plugin reads student data live."""
+    with transaction(session):
+        audit.record(
+            session, actor_key=None, action="student.changed", entity_type="student",
+            entity_id=student_key, after={k: str(v) for k, v in changes.items()},
+        )
+
+
+def _future_active_bookings(session: Session, student_key: str) -> list[Booking]:
+    return list(
+        session.scalars(
+            select(Booking)
+            .join(Booking.slot)
+            .where(
+                Booking.student_key == student_key,
+                Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+                Slot.start_utc > utcnow(),
+            )
+            .with_for_update(of=Booking)
+        )
+    )
+
+
+def _cancel(session: Session, booking: Booking, reason: str) -> None:
+    before = {"status": booking.status}
+    booking.status = "cancelled"
+    booking.cancelled_at = utcnow()
+    booking.cancel_reason = reason
+    session.execute(update(Slot).where(Slot.id == booking.slot_id).values(booked=Slot.booked - 1))
+    audit.record(
+        session, actor_key=None, action="booking.cancelled", entity_type="booking",
+        entity_id=booking.id, before=before, after={"status": "cancelled"}, reason=reason,
+    )
+    events.announce(
+        session,
+        AppointmentEvent("booking_cancelled", "booking", booking.id, data={"reason": reason}),
+    )
+
+
+def _open_waitlist_entries(session: Session, student_key: str) -> list[WaitlistEntry]:
+    return list(
+        session.scalars(
+            select(WaitlistEntry).where(
+                WaitlistEntry.student_key == student_key,
+                WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES),
+            )
+        )
+    )
+
+
+def _remove_from_waitlist(session: Session, entry: WaitlistEntry, reason: str) -> None:
+    before = {"status": entry.status}
+    entry.status = "removed"
+    audit.record(
+        session, actor_key=None, action="waitlist.removed", entity_type="waitlist_entry",
+        entity_id=entry.id, before=before, after={"status": "removed"}, reason=reason,
+    )
+
+
+def deactivate(session: Session, student_key: str) -> int:
+    """Cancel a departed student's future bookings and drop their waitlist places.
+
+    Returns how many bookings were cancelled.
+    """
+    reason = "student deactivated in the SIS"
+    with transaction(session):
+        bookings = _future_active_bookings(session, student_key)
+        for booking in bookings:
+            _cancel(session, booking, reason)
+        for entry in _open_waitlist_entries(session, student_key):
+            _remove_from_waitlist(session, entry, reason)
+    return len(bookings)
+
+
+def merge(session: Session, source_key: str, target_key: str) -> None:
+    """Move a merged-away student's bookings and waitlist places to the surviving record.
+
+    Where both records hold the same slot, the surviving record's place is kept and the other
+    is cancelled (or removed from the waitlist), so no slot counts one student twice.
+    """
+    reason = f"student {source_key} merged into {target_key}"
+    with transaction(session):
+        target_slots = set(
+            session.scalars(
+                select(Booking.slot_id).where(
+                    Booking.student_key == target_key, Booking.status.in_(ACTIVE_BOOKING_STATUSES)
+                )
+            )
+        )
+        for booking in session.scalars(
+            select(Booking).where(Booking.student_key == source_key).with_for_update()
+        ):
+            if booking.active and booking.slot_id in target_slots:
+                _cancel(session, booking, reason)
+            else:
+                _move(session, booking, "booking", target_key, reason)
+        waiting = set(
+            e.slot_id for e in _open_waitlist_entries(session, target_key)
+        ) | target_slots
+        for entry in _open_waitlist_entries(session, source_key):
+            if entry.slot_id in waiting:
+                _remove_from_waitlist(session, entry, reason)
+            else:
+                _move(session, entry, "waitlist_entry", target_key, reason)
+
+
+def _move(session: Session, row: Booking | WaitlistEntry, kind: str, target_key: str, reason: str):
+    audit.record(
+        session, actor_key=None, action=f"{kind}.merged", entity_type=kind, entity_id=row.id,
+        before={"student_key": row.student_key}, after={"student_key": target_key}, reason=reason,
+    )
+    row.student_key = target_key

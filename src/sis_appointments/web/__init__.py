@@ -1,0 +1,27 @@
+"""Thin web layers: parse input, check permission, call one service, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from sis_appointments.domain.timezones import format_local
+from sis_appointments.resources import package_path
+
+DEFAULT_BASE_TEMPLATE = "appointments/standalone_base.html"
+
+
+def make_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
+    """A blueprint with the plugin's templates, the host's base template and time filters."""
+    bp = Blueprint(name, import_name, template_folder=package_path("templates"), **kwargs)
+
+    @bp.context_processor
+    def _layout():
+        pm = current_app.extensions["sis_appointments"].pm
+        base = pm.hook.appointments_base_template() or DEFAULT_BASE_TEMPLATE
+        return {"appointments_base_template": base}
+
+    return bp
+
+
+def register_filters(app) -> None:
+    app.add_template_filter(format_local, "appt_local")
