@@ -104,7 +104,7 @@ def make_app(database_url):
 
     apps = []
 
-    def make(**config):
+    def make(create_tables=True, **config):
         app = create_app({
             "TESTING": True,
             "SECRET_KEY": "test",
@@ -113,8 +113,9 @@ def make_app(database_url):
             **config,
         })
         with app.app_context():
-            db.create_all()
-            if "sis_appointments" in app.extensions:
+            if create_tables:
+                db.create_all()
+            if create_tables and "sis_appointments" in app.extensions:
                 metadata.create_all(app.extensions["sis_appointments"].engine)
         apps.append(app)
         return app
@@ -265,3 +266,30 @@ def create_booking(session, create_slot):
         return booking
 
     return create
+
+
+def event_hook_names() -> list[str]:
+    """The plugin's event hooks: its specs that are not firstresult look-ups."""
+    import inspect
+
+    from sis_appointments.hooks import specs
+
+    return [name for name, fn in inspect.getmembers(specs, inspect.isfunction)
+            if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")]
+
+
+@pytest.fixture
+def event_recorder(app):
+    """A plugin on the host's manager implementing every event hook; ``.seen`` lists
+    ``(hook name, event)`` in the order they arrived."""
+    from types import SimpleNamespace
+
+    from sis_appointments import hookimpl
+
+    recorder = SimpleNamespace(seen=[])
+    for name in event_hook_names():
+        def impl(event, _name=name):
+            recorder.seen.append((_name, event))
+        setattr(recorder, name, hookimpl(impl))
+    app.extensions["sis_plugins"].register(recorder)
+    return recorder

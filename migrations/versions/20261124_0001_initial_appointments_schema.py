@@ -8,6 +8,7 @@ Create Date: 2026-11-24 02:51:45.967585
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 revision = '0001'
 down_revision = None
 branch_labels = None

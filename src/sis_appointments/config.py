@@ -40,8 +40,12 @@ def load(config: dict) -> dict[str, object]:
     try:
         ZoneInfo(str(zone))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"SIS_APPOINTMENTS_DEFAULT_TIMEZONE {zone!r} is not an IANA zone") from exc
+        raise ConfigError(
+            f"SIS_APPOINTMENTS_DEFAULT_TIMEZONE {zone!r} is not an IANA zone"
+        ) from exc
     timeout = settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"]
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-        raise ConfigError(f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}")
+        raise ConfigError(
+            f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}"
+        )
     return settings

@@ -7,6 +7,7 @@ from datetime import time
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import generate_password_hash
@@ -42,21 +43,27 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--students", default=300, type=click.IntRange(1, 20000), show_default=True)
 @click.option("--staff", default=15, type=click.IntRange(1, 500), show_default=True)
 @click.option("--random-seed", default=2026, type=int, show_default=True)
 def seed(students: int, staff: int, random_seed: int) -> None:
     """Fill the SIS with admins, staff, students and class timetables (password 'demo')."""
     if not inspect(db.engine).has_table(User.__tablename__):
-        raise click.ClickException("the SIS tables do not exist yet: run `flask --app demo_sis db upgrade` first")
+        raise click.ClickException(
+            "the SIS tables do not exist yet: run `flask --app demo_sis db upgrade` first"
+        )
     rng = random.Random(random_seed)
     try:
         created = _seed(rng, students, staff)
         db.session.commit()
     except SQLAlchemyError as exc:
         db.session.rollback()
-        raise click.ClickException(f"seeding failed, nothing was saved: {getattr(exc, 'orig', exc)}") from exc
-    click.echo(f"Created {created} users (existing ones were kept). Logins, password '{DEMO_PASSWORD}':")
+        reason = getattr(exc, "orig", exc)
+        raise click.ClickException(f"seeding failed, nothing was saved: {reason}") from exc
+    click.echo(
+        f"Created {created} users (existing ones were kept). Logins, password '{DEMO_PASSWORD}':"
+    )
     for user in db.session.scalars(select(User).order_by(User.role, User.username)):
         detail = user.office or (user.student.program if user.student else "")
         click.echo(f"  {user.username:<14} {user.role:<8} {user.name:<24} {detail}")

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 from flask import current_app, url_for
-from sis_appointments.host import BusyTime, HostUser
-from sis_appointments.host import Student as StudentRecord
 from sqlalchemy import or_, select
 
 from demo_sis.extensions import db
 from demo_sis.models import Student, User
+from sis_appointments.host import BusyTime, HostUser
+from sis_appointments.host import Student as StudentRecord
 
 hookimpl = pluggy.HookimplMarker("sis")
 

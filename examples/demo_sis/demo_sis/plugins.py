@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pluggy
 from flask import Flask, current_app
-from sis_appointments.hooks import ENTRY_POINT_GROUP, PROJECT, hostspec
 
 from demo_sis import hostimpl
+from sis_appointments.hooks import ENTRY_POINT_GROUP, PROJECT, hostspec
 
 
 def make_plugin_manager(autoload: bool = True) -> pluggy.PluginManager:

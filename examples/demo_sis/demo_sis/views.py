@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sis_appointments.host import MenuEntry, PortalTab, ProfileSection
 from sqlalchemy import func, or_, select
 
 from demo_sis import plugins
 from demo_sis.auth import CsrfForm, roles_required
 from demo_sis.extensions import db
 from demo_sis.models import Student, User
+from sis_appointments.host import MenuEntry, PortalTab, ProfileSection
 
 bp = Blueprint("main", __name__)
 PAGE_SIZE = 50

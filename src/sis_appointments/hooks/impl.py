@@ -1,4 +1,4 @@
-"""The plugin's implementations of the host's hooks; registered through the sis.plugins entry point."""
+"""The plugin's implementations of the host's hooks (entry point group sis.plugins)."""
 
 from __future__ import annotations
 

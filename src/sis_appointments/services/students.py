@@ -91,7 +91,8 @@ def merge(session: Session, source_key: str, target_key: str) -> None:
     """Move a merged-away student's bookings and waitlist places to the surviving record.
 
     Where both records hold the same slot, the surviving record's place is kept and the other
-    is cancelled (or removed from the waitlist), so no slot counts one student twice.
+    is cancelled (or removed from the waitlist) before it moves, so no slot counts one student
+    twice and the whole history ends up on the surviving record.
     """
     reason = f"student {source_key} merged into {target_key}"
     with transaction(session):
@@ -107,16 +108,14 @@ def merge(session: Session, source_key: str, target_key: str) -> None:
         ):
             if booking.active and booking.slot_id in target_slots:
                 _cancel(session, booking, reason)
-            else:
-                _move(session, booking, "booking", target_key, reason)
+            _move(session, booking, "booking", target_key, reason)
         waiting = set(
             e.slot_id for e in _open_waitlist_entries(session, target_key)
         ) | target_slots
         for entry in _open_waitlist_entries(session, source_key):
             if entry.slot_id in waiting:
                 _remove_from_waitlist(session, entry, reason)
-            else:
-                _move(session, entry, "waitlist_entry", target_key, reason)
+            _move(session, entry, "waitlist_entry", target_key, reason)
 
 
 def _move(session: Session, row: Booking | WaitlistEntry, kind: str, target_key: str, reason: str):

@@ -23,5 +23,14 @@ def make_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     return bp
 
 
+def user_name(user_key: str) -> str:
+    """The host's name for a user key, or the key itself if the host does not know it."""
+    user = current_app.extensions["sis_appointments"].pm.hook.appointments_get_user(
+        user_key=user_key
+    )
+    return user.name if user else user_key
+
+
 def register_filters(app) -> None:
     app.add_template_filter(format_local, "appt_local")
+    app.add_template_filter(user_name, "appt_user_name")
