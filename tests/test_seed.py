@@ -86,3 +86,12 @@ def test_reference_host_answers_student_lookups(app, create_user):
         assert [s.key for s in hook.appointments_search_students(query="", limit=1)] == [ana.key]
         assert hook.appointments_profile_url(student_key=ana.key) == f"/students/{ana.id}"
         assert hook.appointments_profile_url(student_key="nobody") is None
+
+
+def test_seed_with_an_unreachable_database_is_a_clear_error(make_app, tmp_path):
+    app = make_app(create_tables=False,
+                   SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/no/such/dir/sis.db",
+                   SIS_APPOINTMENTS_DATABASE_URL=f"sqlite:///{tmp_path}/appt.db")
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 1
+    assert "seeding failed, nothing was saved: unable to open database file" in result.output

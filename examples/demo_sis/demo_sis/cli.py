@@ -49,12 +49,12 @@ def register(app: Flask) -> None:
 @click.option("--random-seed", default=2026, type=int, show_default=True)
 def seed(students: int, staff: int, random_seed: int) -> None:
     """Fill the SIS with admins, staff, students and class timetables (password 'demo')."""
-    if not inspect(db.engine).has_table(User.__tablename__):
-        raise click.ClickException(
-            "the SIS tables do not exist yet: run `flask --app demo_sis db upgrade` first"
-        )
     rng = random.Random(random_seed)
     try:
+        if not inspect(db.engine).has_table(User.__tablename__):
+            raise click.ClickException(
+                "the SIS tables do not exist yet: run `flask --app demo_sis db upgrade` first"
+            )
         created = _seed(rng, students, staff)
         db.session.commit()
     except SQLAlchemyError as exc:
