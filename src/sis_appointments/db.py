@@ -9,18 +9,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, sqlite_busy_timeout: float) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # BEGIN is issued by _sqlite_begin below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(sqlite_busy_timeout * 1000)}")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        # Write transactions ask for IMMEDIATE: they take the write lock up front and wait
+        # for it (busy timeout) instead of failing later with 'database is locked'.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 

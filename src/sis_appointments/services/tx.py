@@ -1,19 +1,80 @@
-"""The one way services open a write transaction."""
+"""Write transactions and the locks taken inside them.
+
+Every write goes through ``run(session, work)``: on SQLite it starts with BEGIN IMMEDIATE
+(writers queue for the lock instead of failing), on PostgreSQL a deadlock or serialization
+failure is retried with the whole unit of work. Locks are always taken in one order, slots
+(by id), then bookings, then students, so concurrent writers do not deadlock.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import random
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+from sis_appointments.models import Slot
+
+T = TypeVar("T")
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 @contextmanager
-def transaction(session: Session) -> Iterator[Session]:
-    """Commit what the block did, or roll all of it back if it raises."""
+def transaction(session: Session):
+    """One write transaction: committed at the end of the block, rolled back on error."""
+    if session.in_transaction():
+        session.commit()  # end a read transaction the caller left open
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig)
+
+
+def run(session: Session, work: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``work`` in a write transaction, retrying it whole on deadlock or lock timeout."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(session):
+                return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not _retryable(exc):
+                raise
+            time.sleep(random.uniform(0, 0.01 * attempt))
+    raise AssertionError("unreachable")
+
+
+def lock_slots(session: Session, slot_ids) -> None:
+    """Row-lock slots in id order (PostgreSQL; SQLite's writer lock already serializes)."""
+    if _is_postgres(session) and slot_ids:
+        session.execute(
+            select(Slot.id).where(Slot.id.in_(sorted(set(slot_ids)))).order_by(Slot.id)
+            .with_for_update()
+        ).all()
+
+
+def lock_people(session: Session, *keys: str) -> None:
+    """Transaction-scoped advisory locks on students or hosts, in a fixed order."""
+    if not _is_postgres(session):
+        return
+    for key in sorted(set(keys)):
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": int.from_bytes(digest, "big", signed=True)})
