@@ -203,3 +203,5 @@ class WaitlistEntry(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("appt_booking.id"))
+
+    slot: Mapped[Slot] = relationship()

@@ -1,0 +1,59 @@
+"""The booking invariants of DESIGN.md section 5, checked against the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry
+
+
+def violations(session) -> list[str]:
+    """Every broken invariant, described; empty when all hold."""
+    session.expire_all()
+    found = []
+    slots = {s.id: s for s in session.scalars(select(Slot))}
+    active = session.scalars(select(Booking).where(
+        Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all()
+    entries = session.scalars(select(WaitlistEntry).order_by(
+        WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    per_slot = defaultdict(list)
+    for b in active:
+        per_slot[b.slot_id].append(b)
+    offered = defaultdict(int)
+    for e in entries:
+        if e.status == "offered":
+            offered[e.slot_id] += 1
+    for slot_id, slot in slots.items():
+        held = len(per_slot[slot_id])
+        if held > slot.capacity:
+            found.append(f"slot {slot_id}: {held} active bookings > capacity {slot.capacity}")
+        if slot.booked != held + offered[slot_id]:
+            found.append(f"slot {slot_id}: counter {slot.booked} != {held} bookings "
+                         f"+ {offered[slot_id]} offers")
+        students = [b.student_key for b in per_slot[slot_id]]
+        if len(students) != len(set(students)):
+            found.append(f"slot {slot_id}: a student holds two seats")
+    by_student = defaultdict(list)
+    for b in active:
+        by_student[b.student_key].append(slots[b.slot_id])
+    for student, held_slots in by_student.items():
+        held_slots.sort(key=lambda s: s.start_utc)
+        for a, b in zip(held_slots, held_slots[1:], strict=False):
+            if b.start_utc < a.end_utc:
+                found.append(f"student {student}: slots {a.id} and {b.id} overlap")
+    queue = defaultdict(list)
+    for e in entries:
+        queue[e.slot_id].append(e)
+    for slot_id, line in queue.items():
+        waiting = [e for e in line if e.status == "waiting"]
+        if waiting and slots[slot_id].booked < slots[slot_id].capacity:
+            found.append(f"slot {slot_id}: a seat is free while {len(waiting)} wait")
+        promoted = [e for e in line if e.status == "promoted"]
+        if waiting and promoted and max(line.index(p) for p in promoted) > line.index(waiting[0]):
+            found.append(f"slot {slot_id}: promoted out of order")
+        seats = [e.booking_id for e in promoted]
+        if len(seats) != len(set(seats)):
+            found.append(f"slot {slot_id}: one seat went to two waiting students")
+    return found
