@@ -12,11 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from engine.conftest import NOW, at, student
+from engine.invariants import violations
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from engine.conftest import NOW, at, student
-from engine.invariants import violations
 from sis_appointments.db import make_engine, make_sessionmaker
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.models import Booking, Slot, WaitlistEntry, metadata
@@ -103,8 +103,10 @@ def test_storm_of_cancellations_and_bookings_with_a_waitlist(
     rng = random.Random(7)
     calls = [(lambda s, b=bid, k=key: booking.cancel(s, actor=student(k), booking_id=b, now=NOW))
              for bid, key in holders.items()]
-    calls += [(lambda s, sid=rng.choice(slots).id, k=f"late{i}":
-               booking.book(s, actor=student(k), slot_id=sid, now=NOW)) for i in range(40)]
+    targets = [rng.choice(slots).id for _ in range(40)]
+    calls += [(lambda s, sid=sid, k=f"late{i}":
+               booking.book(s, actor=student(k), slot_id=sid, now=NOW))
+              for i, sid in enumerate(targets)]
     rng.shuffle(calls)
     outcomes = race(concurrent_sessions, calls)
     assert not [o for o in outcomes if isinstance(o, OperationalError)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from engine.conftest import NOW, at, staff, student
 from sqlalchemy import select
 
-from engine.conftest import NOW, at, staff, student
 from sis_appointments.domain.errors import Conflict
 from sis_appointments.host import BusyTime
 from sis_appointments.models import Booking, Notification, Slot, WaitlistEntry
