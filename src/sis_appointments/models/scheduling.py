@@ -99,6 +99,7 @@ class Series(Timestamps, Base):
     timezone: Mapped[str] = mapped_column(String(64))
     start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     rrule: Mapped[str] = mapped_column(Text)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
     exdates: Mapped[list] = mapped_column(JSONType, default=list)
     location: Mapped[str | None] = mapped_column(String(200))
     capacity: Mapped[int | None] = mapped_column(Integer)
@@ -205,3 +206,16 @@ class WaitlistEntry(Timestamps, Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("appt_booking.id"))
 
     slot: Mapped[Slot] = relationship()
+
+
+class ConflictOverride(Timestamps, Base):
+    """A conflict staff decided to keep, with their reason; the conflict query skips it."""
+
+    __tablename__ = "appt_conflict_override"
+    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_appt_conflict_override"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(200))  # the sorted entity IDs, e.g. "12,40"
+    reason: Mapped[str] = mapped_column(Text)
+    actor_key: Mapped[str] = mapped_column(String(64))
