@@ -8,11 +8,11 @@ SIS_APPOINTMENTS_REQUIRE_SERVICES=1, where they fail instead.
 from __future__ import annotations
 
 import os
-import re
 from datetime import timedelta
 
 import pluggy
 import pytest
+from helpers import HOOK_CALLS, WHOLE_SUITE, Auth, event_hook_names
 from sqlalchemy import create_engine, text
 
 from sis_appointments.models import utcnow
@@ -24,8 +24,6 @@ REQUIRE_SERVICES = (
     os.environ.get("CI") == "true" or os.environ.get("SIS_APPOINTMENTS_REQUIRE_SERVICES") == "1"
 )
 
-# Every `sis` hook that was called with at least one implementation, for the coverage meta-test.
-HOOK_CALLS: set[str] = set()
 _plain_init = pluggy.PluginManager.__init__
 
 
@@ -50,9 +48,6 @@ def pytest_collection_modifyitems(session, config, items):
     whole = all(os.path.abspath(a.split("::")[0]) == str(config.rootpath / "tests")
                 for a in config.args) and not config.option.keyword and not config.option.markexpr
     config.stash[WHOLE_SUITE] = whole and not config.getoption("deselect")
-
-
-WHOLE_SUITE = pytest.StashKey[bool]()
 
 
 _pg_state: dict[str, object] = {}
@@ -146,25 +141,6 @@ def session(app):
     db_session = app.extensions["sis_appointments"].sessionmaker()
     yield db_session
     db_session.close()
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def csrf_token(self, path="/login") -> str:
-        page = self.client.get(path, follow_redirects=True).get_data(as_text=True)
-        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-    def login(self, username, password="demo"):
-        token = self.csrf_token()
-        return self.client.post(
-            "/login", data={"username": username, "password": password, "csrf_token": token}
-        )
-
-    def logout(self):
-        token = self.csrf_token("/")
-        return self.client.post("/logout", data={"csrf_token": token})
 
 
 @pytest.fixture
@@ -266,16 +242,6 @@ def create_booking(session, create_slot):
         return booking
 
     return create
-
-
-def event_hook_names() -> list[str]:
-    """The plugin's event hooks: its specs that are not firstresult look-ups."""
-    import inspect
-
-    from sis_appointments.hooks import specs
-
-    return [name for name, fn in inspect.getmembers(specs, inspect.isfunction)
-            if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")]
 
 
 @pytest.fixture

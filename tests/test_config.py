@@ -41,9 +41,9 @@ def test_every_key_is_in_the_readme_configuration_reference(key):
 
 
 def test_prefixes_move_the_pages(make_app):
-    from conftest import Auth
     from demo_sis.extensions import db
     from demo_sis.models import Student, User
+    from helpers import Auth
 
     app = make_app(SIS_APPOINTMENTS_URL_PREFIX="/advising")
     with app.app_context():

@@ -6,9 +6,9 @@ import inspect
 from pathlib import Path
 
 import pytest
-from conftest import event_hook_names
 from flask import Flask
 from flask_login import LoginManager, UserMixin
+from helpers import event_hook_names
 from sqlalchemy import select
 
 from sis_appointments import hookimpl, init_app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from conftest import HOOK_CALLS, WHOLE_SUITE
+from helpers import HOOK_CALLS, WHOLE_SUITE
 
 from sis_appointments.hooks import hostspec, specs
 

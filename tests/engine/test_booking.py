@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from engine.conftest import ADMIN, NOW, at, staff, student
+from engine.actors import ADMIN, NOW, at, staff, student
 from sqlalchemy import select
 
 from sis_appointments.domain.errors import Conflict, Forbidden, RuleViolation

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from engine.conftest import NOW, at, student
+from engine.actors import NOW, at, student
 from engine.invariants import violations
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from engine.actors import ADMIN, NOW, at, staff, student
 from sqlalchemy import select
 
-from engine.conftest import ADMIN, NOW, at, staff, student
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput
 from sis_appointments.models import AuditEntry, Booking, Slot, WaitlistEntry
 from sis_appointments.services import booking, slots, types, waitlist

@@ -1,0 +1,69 @@
+"""Splitting ranges into slots and finding overlaps, against brute-force oracles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sis_appointments.domain.errors import InvalidInput
+from sis_appointments.domain.slots import Interval, overlapping_pairs, split
+
+T0 = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)
+minutes = timedelta(minutes=1)
+
+
+def test_the_documented_example():
+    after_only = split(T0, T0 + 240 * minutes, 20 * minutes, after=5 * minutes)
+    assert len(after_only) == 9
+    assert after_only[-1] == Interval(T0 + 200 * minutes, T0 + 220 * minutes)
+    both = split(T0, T0 + 240 * minutes, 20 * minutes, 5 * minutes, 5 * minutes)
+    assert len(both) == 8 and both[0].start == T0 + 5 * minutes
+
+
+@pytest.mark.parametrize("args,code", [
+    ((T0, T0), "end_before_start"),
+    ((T0, T0 + 10 * minutes), "range_too_short"),
+    ((T0.replace(tzinfo=None), T0.replace(tzinfo=None) + 60 * minutes), "naive_datetime"),
+])
+def test_bad_ranges(args, code):
+    with pytest.raises(InvalidInput) as error:
+        split(*args, 20 * minutes)
+    assert error.value.code == code
+
+
+@settings(max_examples=200, deadline=None)
+@given(length=st.integers(1, 600), duration=st.integers(1, 120), before=st.integers(0, 30),
+       after=st.integers(0, 30))
+def test_split_matches_a_minute_by_minute_oracle(length, duration, before, after):
+    end = T0 + length * minutes
+    expected, busy_until = [], T0  # greedy: the earliest start whose buffers fit
+    t = T0
+    while t <= end:
+        if t - before * minutes >= busy_until and t + (duration + after) * minutes <= end:
+            expected.append(Interval(t, t + duration * minutes))
+            busy_until = t + (duration + after) * minutes
+        t += minutes
+    if not expected:
+        with pytest.raises(InvalidInput):
+            split(T0, end, duration * minutes, before * minutes, after * minutes)
+        return
+    got = split(T0, end, duration * minutes, before * minutes, after * minutes)
+    assert got == expected
+
+
+intervals = st.lists(st.tuples(st.integers(0, 500), st.integers(1, 120)), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=intervals)
+def test_overlapping_pairs_match_checking_every_pair(raw):
+    items = [(n, Interval(T0 + s * minutes, T0 + (s + d) * minutes))
+             for n, (s, d) in enumerate(raw)]
+    expected = {frozenset((a, b)) for a, x in items for b, y in items
+                if a < b and x.start < y.end and y.start < x.end}
+    got = [frozenset(pair) for pair in overlapping_pairs(items)]
+    assert len(got) == len(set(got))
+    assert set(got) == expected

@@ -1,0 +1,39 @@
+"""Helpers shared by the tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+# Every `sis` hook called with at least one implementation, for the coverage meta-test.
+HOOK_CALLS: set[str] = set()
+WHOLE_SUITE = pytest.StashKey[bool]()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self, path="/login") -> str:
+        page = self.client.get(path, follow_redirects=True).get_data(as_text=True)
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    def login(self, username, password="demo"):
+        token = self.csrf_token()
+        return self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = self.csrf_token("/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+def event_hook_names() -> list[str]:
+    """The plugin's event hooks: its specs that are not firstresult look-ups."""
+    from sis_appointments.hooks import specs
+
+    return [name for name, fn in inspect.getmembers(specs, inspect.isfunction)
+            if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")]
