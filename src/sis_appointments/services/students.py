@@ -8,40 +8,32 @@ from sqlalchemy.orm import Session
 from sis_appointments.host import AppointmentEvent
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
-from sis_appointments.services import audit, events
-from sis_appointments.services.tx import transaction
+from sis_appointments.services import audit, events, tx, waitlist
+from sis_appointments.services import booking as seats
 
 
 def record_change(session: Session, student_key: str, changes: dict) -> None:
     """Audit a change the host made to a student; the plugin reads student data live."""
-    with transaction(session):
+    with tx.transaction(session):
         audit.record(
             session, actor_key=None, action="student.changed", entity_type="student",
             entity_id=student_key, after={k: str(v) for k, v in changes.items()},
         )
 
 
-def _future_active_bookings(session: Session, student_key: str) -> list[Booking]:
-    return list(
-        session.scalars(
-            select(Booking)
-            .join(Booking.slot)
-            .where(
-                Booking.student_key == student_key,
-                Booking.status.in_(ACTIVE_BOOKING_STATUSES),
-                Slot.start_utc > utcnow(),
-            )
-            .with_for_update(of=Booking)
-        )
-    )
-
-
-def _cancel(session: Session, booking: Booking, reason: str) -> None:
+def _cancel(session: Session, booking: Booking, reason: str) -> bool:
+    """Cancel an active booking and free its seat; False if it was no longer active."""
+    changed = session.execute(
+        update(Booking).where(Booking.id == booking.id,
+                              Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+        .values(status="cancelled", cancelled_at=utcnow(), cancel_reason=reason,
+                version=Booking.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        return False
     before = {"status": booking.status}
-    booking.status = "cancelled"
-    booking.cancelled_at = utcnow()
-    booking.cancel_reason = reason
-    session.execute(update(Slot).where(Slot.id == booking.slot_id).values(booked=Slot.booked - 1))
+    session.refresh(booking)
+    seats.release_seat(session, booking.slot_id)
     audit.record(
         session, actor_key=None, action="booking.cancelled", entity_type="booking",
         entity_id=booking.id, before=before, after={"status": "cancelled"}, reason=reason,
@@ -50,6 +42,7 @@ def _cancel(session: Session, booking: Booking, reason: str) -> None:
         session,
         AppointmentEvent("booking_cancelled", "booking", booking.id, data={"reason": reason}),
     )
+    return True
 
 
 def _open_waitlist_entries(session: Session, student_key: str) -> list[WaitlistEntry]:
@@ -73,18 +66,25 @@ def _remove_from_waitlist(session: Session, entry: WaitlistEntry, reason: str) -
 
 
 def deactivate(session: Session, student_key: str) -> int:
-    """Cancel a departed student's future bookings and drop their waitlist places.
-
-    Returns how many bookings were cancelled.
-    """
+    """Cancel a departed student's future bookings (each freed seat goes to the waitlist)
+    and drop their waitlist places. Returns how many bookings were cancelled."""
     reason = "student deactivated in the SIS"
-    with transaction(session):
-        bookings = _future_active_bookings(session, student_key)
-        for booking in bookings:
-            _cancel(session, booking, reason)
+    now = utcnow()
+
+    def work() -> int:
+        held = session.scalars(select(Booking).join(Booking.slot).where(
+            Booking.student_key == student_key, Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+            Slot.start_utc > now)).all()
+        tx.lock_slots(session, [b.slot_id for b in held])
+        cancelled = [b for b in held if _cancel(session, b, reason)]
         for entry in _open_waitlist_entries(session, student_key):
             _remove_from_waitlist(session, entry, reason)
-    return len(bookings)
+        session.flush()
+        for slot_id in sorted({b.slot_id for b in cancelled}):
+            waitlist.promote(session, session.get(Slot, slot_id), now)
+        return len(cancelled)
+
+    return tx.run(session, work)
 
 
 def merge(session: Session, source_key: str, target_key: str) -> None:
@@ -95,7 +95,7 @@ def merge(session: Session, source_key: str, target_key: str) -> None:
     twice and the whole history ends up on the surviving record.
     """
     reason = f"student {source_key} merged into {target_key}"
-    with transaction(session):
+    with tx.transaction(session):
         target_slots = set(
             session.scalars(
                 select(Booking.slot_id).where(
