@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain import rules
 from sis_appointments.domain.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -64,7 +64,7 @@ def booking_state(booking: Booking) -> dict:
 
 
 def _load_slot(session: Session, slot_id: int) -> Slot:
-    slot = session.get(Slot, slot_id)
+    slot = session.get(Slot, slot_id, options=[joinedload(Slot.type)])
     if slot is None:
         raise NotFound(f"slot {slot_id} does not exist")
     return slot
