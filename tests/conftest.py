@@ -237,8 +237,9 @@ def create_booking(session, create_slot):
             assert taken == 1, "slot is full"
         booking = Booking(slot_id=slot.id, student_key=str(student_key), status=status, **fields)
         session.add(booking)
-        session.commit()
+        session.flush()
         session.refresh(slot)
+        session.commit()  # ends the transaction: later reads see what requests commit
         return booking
 
     return create

@@ -15,13 +15,21 @@ def for_student(session: Session, student_key: str, start: datetime, end: dateti
                 type_id: int | None = None) -> list[Slot]:
     """Open slots starting in [start, end) with a free seat that the student neither holds,
     nor overlaps with one of their bookings, nor is busy for (per the host's timetable)."""
+    return [s for s in bookable(session, student_key, start, end, type_id)
+            if s.booked < s.capacity]
+
+
+def bookable(session: Session, student_key: str, start: datetime, end: datetime,
+             type_id: int | None = None) -> list[Slot]:
+    """Like ``for_student``, but also full slots whose type has a waitlist to join."""
     query = (select(Slot).options(joinedload(Slot.type))
-             .where(Slot.status == "open", Slot.start_utc >= start, Slot.start_utc < end,
-                    Slot.booked < Slot.capacity)
-             .order_by(Slot.start_utc, Slot.id))
+             .where(Slot.status == "open", Slot.start_utc >= start, Slot.start_utc < end)
+             .order_by(Slot.start_utc, Slot.id)
+             .execution_options(populate_existing=True))  # seat counters change underneath
     if type_id is not None:
         query = query.where(Slot.type_id == type_id)
-    candidates = [s for s in session.scalars(query) if s.type.active]
+    candidates = [s for s in session.scalars(query) if s.type.active and (
+        s.booked < s.capacity or s.type.waitlist_enabled)]
     if not candidates:
         return []
     held = session.execute(select(Slot.start_utc, Slot.end_utc).join(Booking.slot).where(

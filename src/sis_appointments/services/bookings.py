@@ -1,4 +1,4 @@
-"""Reading bookings. (Booking, cancelling and rescheduling arrive with the scheduling engine.)"""
+"""Reading bookings, waitlist places and slots for pages (writes live in booking.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from sis_appointments.models import Booking, Slot, utcnow
+from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 
 
 def student_bookings(
@@ -38,3 +39,17 @@ def upcoming_slots(session: Session, start: datetime, end: datetime, host_key: s
     if host_key is not None:
         query = query.where(Slot.host_key == host_key)
     return session.scalars(query).all()
+
+
+def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistEntry, int]]:
+    """The student's open waitlist places with their positions, soonest slot first."""
+    from sis_appointments.services.waitlist import position
+
+    entries = session.scalars(
+        select(WaitlistEntry).join(WaitlistEntry.slot)
+        .options(joinedload(WaitlistEntry.slot).joinedload(Slot.type))
+        .where(WaitlistEntry.student_key == student_key,
+               WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+        .order_by(Slot.start_utc)
+    ).all()
+    return [(entry, position(session, entry)) for entry in entries]

@@ -1,26 +1,100 @@
-"""The students' Appointments tab."""
+"""The students' Appointments tab: their bookings and waitlist places, and booking."""
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, url_for
 
 from sis_appointments import db, permissions
+from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
+from sis_appointments.forms import ActionForm, CancelForm
+from sis_appointments.models import utcnow
 from sis_appointments.resources import package_path
-from sis_appointments.services import bookings
+from sis_appointments.services import availability, booking, bookings, waitlist
 from sis_appointments.web import make_blueprint
 
 bp = make_blueprint(
     "appointments_portal", __name__,
     static_folder=package_path("static"), static_url_path="/static",
 )
+BOOKING_DAYS = 28
 
 
 @bp.get("/")
 @permissions.require_roles("student")
 def index():
     identity = permissions.current_identity()
-    upcoming, past = bookings.student_bookings(db.session(), identity.key)
+    session = db.session()
+    upcoming, past = bookings.student_bookings(session, identity.key)
     return render_template(
         "appointments/portal.html", upcoming=upcoming, past=past,
-        zone=permissions.display_zone(identity),
+        waiting=bookings.student_waitlist(session, identity.key),
+        zone=permissions.display_zone(identity), action_form=ActionForm(),
+        cancel_form=CancelForm(),
     )
+
+
+@bp.get("/book")
+@permissions.require_roles("student")
+def book_page():
+    identity = permissions.current_identity()
+    now = utcnow()
+    slots = availability.bookable(db.session(), identity.key, now,
+                                  now + timedelta(days=BOOKING_DAYS))
+    return render_template("appointments/book.html", slots=slots, days=BOOKING_DAYS,
+                           zone=permissions.display_zone(identity), action_form=ActionForm())
+
+
+def _act(form, action, success: str, back: str):
+    """Run one service call for a POSTed form; rule refusals become a message."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired or was not valid; reload the page and try again.")
+    try:
+        action()
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except SchedulingError as error:
+        flash(error.message, "error")
+        return redirect(back, 303)
+    flash(success)
+    return redirect(url_for("appointments_portal.index"), 303)
+
+
+@bp.post("/slots/<int:slot_id>/book")
+@permissions.require_roles("student")
+def book(slot_id: int):
+    actor = permissions.current_identity()
+    return _act(ActionForm(), lambda: booking.book(db.session(), actor=actor, slot_id=slot_id),
+                "Booked. It is listed under your upcoming appointments.",
+                url_for("appointments_portal.book_page"))
+
+
+@bp.post("/slots/<int:slot_id>/waitlist")
+@permissions.require_roles("student")
+def join_waitlist(slot_id: int):
+    actor = permissions.current_identity()
+    return _act(ActionForm(), lambda: waitlist.join(db.session(), actor=actor, slot_id=slot_id),
+                "You are on the waitlist; a freed seat is booked for you automatically.",
+                url_for("appointments_portal.book_page"))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@permissions.require_roles("student")
+def cancel(booking_id: int):
+    actor = permissions.current_identity()
+    form = CancelForm()
+    return _act(form, lambda: booking.cancel(db.session(), actor=actor, booking_id=booking_id,
+                                             reason=(form.reason.data or "").strip()),
+                "Cancelled.", url_for("appointments_portal.index"))
+
+
+@bp.post("/waitlist/<int:entry_id>/leave")
+@permissions.require_roles("student")
+def leave_waitlist(entry_id: int):
+    actor = permissions.current_identity()
+    return _act(ActionForm(),
+                lambda: waitlist.leave(db.session(), actor=actor, entry_id=entry_id),
+                "You left the waitlist.", url_for("appointments_portal.index"))
