@@ -19,8 +19,10 @@ def test_seed_creates_realistic_data_and_is_idempotent(app):
     assert first.exit_code == 0, first.output
     for login in ("admin ", "advisor ", "student ", "staff05 ", "student039 "):
         assert f"  {login}" in first.output
+    assert "Appointments: 3 types with weekly series, and " in first.output
     second = runner.invoke(args=["seed", "--students", "40", "--staff", "6"])
     assert "Created 0 users" in second.output
+    assert "Appointments:" not in second.output
     with app.app_context():
         counts = {role: n for role, n in db.session.execute(
             select(User.role, func.count()).group_by(User.role))}
@@ -30,6 +32,11 @@ def test_seed_creates_realistic_data_and_is_idempotent(app):
             select(func.count()).select_from(TimetableEntry).group_by(TimetableEntry.student_id)
         ).scalars().all()
         assert len(per_student) == 40 and min(per_student) >= 1
+    from sis_appointments.models import AppointmentType, Booking, Series
+    with app.extensions["sis_appointments"].sessionmaker() as session:
+        assert session.scalar(select(func.count()).select_from(AppointmentType)) == 3
+        assert session.scalar(select(func.count()).select_from(Series)) == 6
+        assert session.scalar(select(func.count()).select_from(Booking)) > 5
 
 
 def test_seed_rejects_bad_input_clearly(app):
@@ -95,3 +102,15 @@ def test_seed_with_an_unreachable_database_is_a_clear_error(make_app, tmp_path):
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 1
     assert "seeding failed, nothing was saved: unable to open database file" in result.output
+
+
+def test_seed_before_the_plugin_tables_exist_says_what_to_do(make_app):
+    from demo_sis.extensions import db
+
+    app = make_app(create_tables=False)
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed", "--students", "3", "--staff", "2"])
+    assert result.exit_code == 1
+    assert "the SIS data was saved, but a plugin's demo data failed" in result.output
+    assert "run `flask appointments db upgrade` first" in result.output

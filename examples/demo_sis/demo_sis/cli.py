@@ -6,12 +6,13 @@ import random
 from datetime import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import generate_password_hash
 
+from demo_sis import plugins
 from demo_sis.extensions import db
 from demo_sis.models import Student, TimetableEntry, User
 
@@ -61,6 +62,16 @@ def seed(students: int, staff: int, random_seed: int) -> None:
         db.session.rollback()
         reason = getattr(exc, "orig", exc)
         raise click.ClickException(f"seeding failed, nothing was saved: {reason}") from exc
+    try:
+        summaries = plugins.hook().sis_seed_demo(
+            staff_keys=_keys("staff"), student_keys=_keys("student"),
+            timezone=current_app.config["DEMO_SIS_TIMEZONE"],
+        )
+    except Exception as exc:  # a plugin's failure is reported, the SIS's own data is kept
+        raise click.ClickException(f"the SIS data was saved, but a plugin's demo data "
+                                   f"failed: {exc}") from exc
+    for summary in summaries:
+        click.echo(summary)
     click.echo(
         f"Created {created} users (existing ones were kept). Logins, password '{DEMO_PASSWORD}':"
     )
@@ -96,6 +107,13 @@ def _seed(rng: random.Random, n_students: int, n_staff: int) -> int:
         user.student.classes = classes
         created += 1
     return created
+
+
+def _keys(role: str) -> list[str]:
+    """Keys of the users with ``role``, demo logins first, then by username."""
+    users = db.session.scalars(select(User).where(User.role == role)).all()
+    first = {"advisor", "student"}
+    return [str(u.id) for u in sorted(users, key=lambda u: (u.username not in first, u.username))]
 
 
 def _add_user(

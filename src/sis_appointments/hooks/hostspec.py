@@ -65,3 +65,12 @@ def sis_student_deactivated(student_key):
 @hookspec
 def sis_students_merged(source_key, target_key):
     """Two records of one student were merged; ``source_key`` now lives on as ``target_key``."""
+
+
+@hookspec
+def sis_seed_demo(staff_keys, student_keys, timezone):
+    """The host's demo seed ran: add the plugin's own demo data for these users.
+
+    ``timezone`` is the campus zone. Must be idempotent: a second call adds nothing.
+    Return a one-line summary for the host to print, or None.
+    """

@@ -8,7 +8,7 @@ from sis_appointments import db, permissions
 from sis_appointments.hooks import hookimpl, specs
 from sis_appointments.host import MenuEntry, PortalTab, ProfileSection
 from sis_appointments.plugin import init_app
-from sis_appointments.services import bookings, students
+from sis_appointments.services import bookings, demo, students
 
 
 @hookimpl
@@ -59,6 +59,14 @@ def sis_student_profile_sections(student_key, viewer):
         zone=permissions.display_zone(identity),
     )
     return [ProfileSection("appointments", "Appointments", html, 50)]
+
+
+@hookimpl
+def sis_seed_demo(staff_keys, student_keys, timezone):
+    made = demo.seed(db.session(), list(staff_keys), list(student_keys), timezone)
+    if made is not None:
+        return f"Appointments: 3 types with weekly series, and {made} bookings."
+    return None
 
 
 @hookimpl
