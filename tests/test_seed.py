@@ -114,3 +114,9 @@ def test_seed_before_the_plugin_tables_exist_says_what_to_do(make_app):
     assert result.exit_code == 1
     assert "the SIS data was saved, but a plugin's demo data failed" in result.output
     assert "run `flask appointments db upgrade` first" in result.output
+
+
+def test_a_tiny_staff_still_gets_demo_appointments(app):
+    result = app.test_cli_runner().invoke(args=["seed", "--students", "2", "--staff", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Appointments: 3 types with weekly series" in result.output

@@ -40,11 +40,16 @@ def seed(session: Session, staff_keys: list[str], student_keys: list[str], timez
                            "`flask appointments db upgrade` first")
     if session.scalar(select(func.count()).select_from(AppointmentType)):
         return None
+    if not staff_keys:
+        return None
     now = now or utcnow()
     first_monday = (now.date() + timedelta(days=7 - now.weekday()))
-    hosts = iter(staff_keys)
+    start = 0
     for name, minutes, capacity, fields, rule, n_hosts in TYPES:
-        type_hosts = [next(hosts) for _ in range(n_hosts)]
+        # The types meet on different weekdays, so a small staff can host several of them.
+        type_hosts = [staff_keys[(start + n) % len(staff_keys)]
+                      for n in range(min(n_hosts, len(staff_keys)))]
+        start += n_hosts
         made = types.create(session, actor=SYSTEM, name=name, duration_minutes=minutes,
                             capacity=capacity, timezone=timezone, hosts=type_hosts, **fields)
         for n, host_key in enumerate(type_hosts, start=1):
