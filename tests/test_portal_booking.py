@@ -115,3 +115,15 @@ def test_slots_during_a_students_classes_are_not_offered(client, auth, app, crea
     auth.login("ana")
     html = client.get("/appointments/book").get_data(as_text=True)
     assert "After class" in html and "During class" not in html
+
+
+def test_the_book_page_filters_by_type(client, auth, create_user, create_slot, create_type):
+    create_user(username="ana")
+    writing = create_type(name="Writing centre")
+    create_slot(location="Writing desk", type=writing)
+    create_slot(location="Advising desk", start=utcnow() + timedelta(days=3))
+    auth.login("ana")
+    html = client.get(f"/appointments/book?type={writing.id}").get_data(as_text=True)
+    assert "Writing desk" in html and "Advising desk" not in html
+    everything = client.get("/appointments/book?type=nonsense").get_data(as_text=True)
+    assert "Writing desk" in everything and "Advising desk" in everything

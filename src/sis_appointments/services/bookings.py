@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
+from sis_appointments.models import AppointmentType, Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 
 
@@ -53,3 +53,8 @@ def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistE
         .order_by(Slot.start_utc)
     ).all()
     return [(entry, position(session, entry)) for entry in entries]
+
+
+def active_types(session: Session) -> list[AppointmentType]:
+    return list(session.scalars(select(AppointmentType).where(AppointmentType.active.is_(True))
+                                .order_by(AppointmentType.name)))

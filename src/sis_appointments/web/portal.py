@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from sis_appointments import db, permissions
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
@@ -39,10 +39,12 @@ def index():
 @permissions.require_roles("student")
 def book_page():
     identity = permissions.current_identity()
-    now = utcnow()
-    slots = availability.bookable(db.session(), identity.key, now,
-                                  now + timedelta(days=BOOKING_DAYS))
+    session, now = db.session(), utcnow()
+    type_id = request.args.get("type", type=int)
+    slots = availability.bookable(session, identity.key, now,
+                                  now + timedelta(days=BOOKING_DAYS), type_id)
     return render_template("appointments/book.html", slots=slots, days=BOOKING_DAYS,
+                           types=bookings.active_types(session), type_id=type_id,
                            zone=permissions.display_zone(identity), action_form=ActionForm())
 
 
