@@ -86,3 +86,21 @@ def test_cli_unreachable_database_is_a_clear_error(make_app, tmp_path):
     result = app.test_cli_runner().invoke(args=["appointments", "db", "upgrade"])
     assert result.exit_code == 1
     assert "failed: unable to open database file" in result.output
+
+
+def test_horizon_and_offer_commands(app, session, create_type):
+    from datetime import datetime
+
+    from sis_appointments.host import HostUser
+    from sis_appointments.services import series, settings
+
+    admin = HostUser(key="a", name="Admin", roles=frozenset({"admin"}))
+    weekly = create_type(hosts=("h1",))
+    series.create(session, actor=admin, type_id=weekly.id, host_key="h1",
+                  start_local=datetime(2027, 1, 4, 9), rrule="FREQ=WEEKLY")
+    settings.put(session, actor=admin, key="horizon_days", value=400)
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["appointments", "extend-horizon"]).output
+    assert int(created.split()[0]) > 10 and created.endswith(" slots created\n")
+    assert runner.invoke(args=["appointments", "extend-horizon"]).output == "0 slots created\n"
+    assert runner.invoke(args=["appointments", "expire-offers"]).output == "0 offers expired\n"

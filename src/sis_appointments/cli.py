@@ -8,7 +8,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from sis_appointments import migrate
+from sis_appointments import db, migrate
+from sis_appointments.services import series, waitlist
 
 appointments = AppGroup("appointments", help="Appointment scheduling (sis-appointments).")
 
@@ -56,3 +57,15 @@ def current() -> None:
     except SQLAlchemyError as exc:
         raise click.ClickException(f"database failed: {getattr(exc, 'orig', None) or exc}") from exc
     click.echo(revision or "none (run: flask appointments db upgrade)")
+
+
+@appointments.command("extend-horizon")
+def extend_horizon() -> None:
+    """Materialise recurring series up to the horizon (run daily, e.g. from cron)."""
+    click.echo(f"{series.extend_all(db.session())} slots created")
+
+
+@appointments.command("expire-offers")
+def expire_offers() -> None:
+    """Expire waitlist offers past their time and pass the seats on (run every minute)."""
+    click.echo(f"{waitlist.expire_offers(db.session())} offers expired")
