@@ -10,6 +10,9 @@ const bundles = {
   "fullcalendar/index.global.min.js": "fullcalendar.min.js",
   "socket.io-client/dist/socket.io.min.js": "socket.io.min.js",
   "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
+  "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+  "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+  "swagger-ui-dist/swagger-ui-standalone-preset.js": "swagger-ui/swagger-ui-standalone-preset.js",
 };
 
 rmSync(out, { recursive: true, force: true });
@@ -20,6 +23,7 @@ for (const [source, target] of Object.entries(bundles)) {
     console.error(`missing ${from}: run npm ci first`);
     process.exit(1);
   }
+  mkdirSync(dirname(join(out, target)), { recursive: true });
   copyFileSync(from, join(out, target));
   console.log(`vendor/${target} <- ${source}`);
 }

@@ -53,6 +53,7 @@ class AppointmentsPlugin:
     def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
         from sis_appointments import cli
         from sis_appointments.web import admin, portal, register_filters
+        from sis_appointments.web.api import init_api
 
         if pm is None:
             pm = host_object_manager(host)
@@ -69,6 +70,7 @@ class AppointmentsPlugin:
         app.register_blueprint(admin.bp, url_prefix=settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"])
         app.cli.add_command(cli.appointments)
         register_filters(app)
+        init_api(app, settings)
 
 
 def init_app(app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:

@@ -1,0 +1,239 @@
+"""Marshmallow schemas of API v1: what each request may set and what each response shows.
+
+Request schemas list only the fields their action allows, and unknown fields are refused,
+so a student cannot set ``status``, ``student`` or ``capacity`` by adding them to a body.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from sis_appointments.domain.timezones import zone
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _zone(value: str) -> None:
+    try:
+        zone(value)
+    except Exception as exc:
+        raise ValidationError(f"{value!r} is not an IANA time zone") from exc
+
+
+Instant = fields.AwareDateTime  # ISO 8601 with an offset; naive times are refused
+
+
+class Problem(Schema):
+    """An RFC 9457 problem (application/problem+json)."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    code = fields.String()
+    errors = fields.Dict()
+    state = fields.Dict()
+
+
+class Eligibility(Strict):
+    programs = fields.List(fields.String(validate=validate.Length(max=100)))
+    cohorts = fields.List(fields.String(validate=validate.Length(max=100)))
+
+
+class TypeFields(Strict):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
+    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
+    buffer_before_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
+    buffer_after_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
+    location = fields.String(allow_none=True, validate=validate.Length(max=200))
+    online_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
+    timezone = fields.String(validate=_zone)
+    min_notice_minutes = fields.Integer(validate=validate.Range(min=0, max=365 * 24 * 60))
+    max_advance_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
+    cancel_cutoff_minutes = fields.Integer(validate=validate.Range(min=0, max=365 * 24 * 60))
+    max_active_per_student = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    max_per_student_per_day = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    max_per_student_per_week = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    eligibility = fields.Nested(Eligibility)
+    waitlist_enabled = fields.Boolean()
+    waitlist_size = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    offer_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10080))
+    colour = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    hosts = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                        validate=validate.Length(min=1))
+
+
+class TypeCreate(TypeFields):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=1440))
+    timezone = fields.String(required=True, validate=_zone)
+    hosts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                        validate=validate.Length(min=1))
+
+
+class TypeOut(TypeFields):
+    id = fields.Integer()
+    active = fields.Boolean()
+    version = fields.Integer()
+    hosts = fields.Method("_hosts")
+
+    def _hosts(self, obj):
+        return sorted(h.host_key for h in obj.hosts)
+
+
+class PreviewIn(Strict):
+    start_local = fields.NaiveDateTime(required=True)
+    timezone = fields.String(required=True, validate=_zone)
+    rrule = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=1440))
+    exdates = fields.List(fields.NaiveDateTime(), load_default=list)
+    count = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class OccurrenceOut(Schema):
+    local_start = fields.NaiveDateTime()
+    start = Instant()
+    end = Instant()
+    dst_adjusted = fields.Boolean()
+
+
+class SlotQuery(Strict):
+    start = Instant(required=True)
+    end = Instant(required=True)
+    type = fields.Integer()
+    host = fields.String(validate=validate.Length(max=64))
+    location = fields.String(validate=validate.Length(max=200))
+    available_only = fields.Boolean(load_default=False)
+    tz = fields.String(validate=_zone)
+    cursor = fields.String(validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if "start" in data and "end" in data:
+            if data["end"] <= data["start"]:
+                raise ValidationError("end must be after start", "end")
+            if (data["end"] - data["start"]).days > 366:
+                raise ValidationError("a range may span at most 366 days", "end")
+
+
+class SlotOut(Schema):
+    """Times carry the offset of ``timezone``: the zone asked for (``tz``) or the slot's own."""
+
+    id = fields.Integer()
+    type_id = fields.Integer()
+    series_id = fields.Integer(allow_none=True)
+    host = fields.String()
+    location = fields.String(allow_none=True)
+    start = Instant()
+    end = Instant()
+    timezone = fields.String()
+    capacity = fields.Integer()
+    booked = fields.Integer()
+    remaining = fields.Integer()
+    waitlist_length = fields.Integer()
+    status = fields.String()
+    version = fields.Integer()
+
+
+class SlotCreate(Strict):
+    type_id = fields.Integer(required=True)
+    host = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    start = Instant(required=True)
+    end = Instant(required=True)
+    split = fields.Boolean(load_default=True)
+    location = fields.String(allow_none=True, validate=validate.Length(max=200))
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
+
+
+class SlotUpdate(Strict):
+    start = Instant()
+    end = Instant()
+    location = fields.String(validate=validate.Length(max=200))
+    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
+
+
+class Reason(Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class BookingCreate(Strict):
+    student = fields.String(validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    override_reason = fields.String(validate=validate.Length(min=1, max=1000))
+
+
+class BookingOut(Schema):
+    id = fields.Integer()
+    slot_id = fields.Integer()
+    student = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    booked_by = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    created_at = Instant()
+    version = fields.Integer()
+    slot = fields.Nested(SlotOut)
+
+
+class BookingQuery(Strict):
+    status = fields.String(validate=validate.OneOf(["upcoming", "past", "cancelled", "no_show"]))
+    student = fields.String(validate=validate.Length(max=64))
+    host = fields.String(validate=validate.Length(max=64))
+    start = Instant()
+    end = Instant()
+    cursor = fields.String(validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class Reschedule(Strict):
+    slot_id = fields.Integer(required=True)
+    override_reason = fields.String(validate=validate.Length(min=1, max=1000))
+
+
+class Attendance(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["attended", "no_show", "excused", "confirmed"]))
+
+
+class WaitlistOut(Schema):
+    id = fields.Integer()
+    slot_id = fields.Integer()
+    student = fields.String(attribute="student_key")
+    status = fields.String()
+    position = fields.Integer(allow_none=True)
+    offer_expires_at = Instant(allow_none=True)
+
+
+class MeOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    timezone = fields.String()
+    roles = fields.List(fields.String())
+    upcoming = fields.List(fields.Nested(BookingOut))
+
+
+class TokenCreate(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    scope = fields.String(load_default="read", validate=validate.OneOf(["read", "write"]))
+    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=365))
+    user = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class TokenOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    user = fields.String(attribute="user_key")
+    prefix = fields.String()
+    scopes = fields.String()
+    expires_at = Instant(allow_none=True)
+    last_used_at = Instant(allow_none=True)
+    revoked_at = Instant(allow_none=True)
+    created_at = Instant()
+    token = fields.String(dump_only=True, metadata={"description": "shown once, at creation"})

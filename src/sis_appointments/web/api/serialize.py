@@ -1,0 +1,25 @@
+"""Plain dicts for API responses, times in the zone the caller asked for."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sis_appointments.domain.timezones import zone
+from sis_appointments.models import Booking, Slot
+
+
+def slot_json(slot: Slot, tz: ZoneInfo | None = None, waitlist_length: int = 0) -> dict:
+    tz = tz or zone(slot.timezone)
+    return {"id": slot.id, "type_id": slot.type_id, "series_id": slot.series_id,
+            "host": slot.host_key, "location": slot.location,
+            "start": slot.start_utc.astimezone(tz), "end": slot.end_utc.astimezone(tz),
+            "timezone": tz.key, "capacity": slot.capacity, "booked": slot.booked,
+            "remaining": max(slot.capacity - slot.booked, 0),
+            "waitlist_length": waitlist_length, "status": slot.status, "version": slot.version}
+
+
+def booking_json(booking: Booking, tz: ZoneInfo | None = None) -> dict:
+    return {"id": booking.id, "slot_id": booking.slot_id, "student": booking.student_key,
+            "status": booking.status, "reason": booking.reason, "booked_by": booking.booked_by,
+            "cancel_reason": booking.cancel_reason, "created_at": booking.created_at,
+            "version": booking.version, "slot": slot_json(booking.slot, tz)}
