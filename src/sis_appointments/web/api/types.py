@@ -44,7 +44,7 @@ def _expected_version() -> int | None:
 
 
 def _with_etag(appointment_type: AppointmentType):
-    return TypeOut().dump(appointment_type), 200, {"ETag": f'"{appointment_type.version}"'}
+    return appointment_type, 200, {"ETag": f'"{appointment_type.version}"'}
 
 
 @blp.route("")

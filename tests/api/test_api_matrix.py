@@ -1,0 +1,148 @@
+"""Every route of the OpenAPI document, called by every role, gets the expected status.
+
+The expectations are listed per route; a route in the document without an entry fails the
+test, so a new route cannot escape the permission check.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from api.conftest import API
+
+from sis_appointments.models import utcnow
+
+OK = {200, 201}
+ROLES = ("anonymous", "student", "other_staff", "host", "admin")
+# route -> {role: allowed statuses}; anonymous is always 401.
+EXPECT = {
+    ("get", "/me"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/appointment-types"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/appointment-types"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
+    ("get", "/appointment-types/{type_id}"): dict(student=OK, other_staff=OK, host=OK,
+                                                   admin=OK),
+    ("patch", "/appointment-types/{type_id}"): dict(student={403}, other_staff={403}, host=OK,
+                                                     admin=OK),
+    ("post", "/appointment-types/{type_id}/archive"): dict(student={403}, other_staff={403},
+                                                           host=OK, admin=OK),
+    ("post", "/appointment-types/preview"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/slots"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/slots"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
+    ("get", "/slots/{slot_id}"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("patch", "/slots/{slot_id}"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
+    ("post", "/slots/{slot_id}/cancel"): dict(student={403}, other_staff={403}, host=OK,
+                                              admin=OK),
+    ("post", "/slots/{slot_id}/bookings"): dict(student={409}, other_staff={403}, host={201},
+                                                admin={201}),
+    ("post", "/slots/{slot_id}/waitlist"): dict(student={409}, other_staff={403}, host={409},
+                                                admin={409}),
+    ("get", "/slots/{slot_id}/waitlist"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("delete", "/slots/{slot_id}/waitlist/{entry_id}"): dict(student={403}, other_staff={403},
+                                                             host=OK, admin=OK),
+    ("get", "/bookings"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/bookings/{booking_id}"): dict(student=OK, other_staff={404}, host=OK, admin=OK),
+    ("post", "/bookings/{booking_id}/cancel"): dict(student=OK, other_staff={404}, host=OK,
+                                                    admin=OK),
+    ("post", "/bookings/{booking_id}/reschedule"): dict(student=OK, other_staff={404},
+                                                        host=OK, admin=OK),
+    ("post", "/bookings/{booking_id}/attendance"): dict(student={403}, other_staff={404},
+                                                        host={422}, admin={422}),
+    ("get", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("delete", "/tokens/{token_id}"): dict(student={404}, other_staff={404}, host=OK, admin=OK),
+}
+
+
+def routes(client):
+    document = client.get(f"{API}/openapi.json").get_json()
+    return {(method, path.removeprefix(API)) for path, item in document["paths"].items()
+            for method in item if method in ("get", "post", "patch", "put", "delete")}
+
+
+def test_every_documented_route_has_expectations(client):
+    assert routes(client) == set(EXPECT)
+
+
+@pytest.fixture
+def world(make_caller, anonymous, create_user):
+    """A host with a type and slots, a student booked there, another waiting elsewhere."""
+    callers = {"anonymous": anonymous, "student": make_caller(), "other_staff":
+               make_caller(role="staff"), "host": make_caller(role="staff"),
+               "admin": make_caller(role="admin")}
+    host = callers["host"]
+    start = (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    type_id = host.post("/appointment-types", json={
+        "name": "Advising", "duration_minutes": 30, "timezone": "UTC", "hosts": [host.key],
+        "capacity": 3}).get_json()["id"]
+
+    def slot(hours, capacity=None):
+        body = {"type_id": type_id, "host": host.key, "start": (start + timedelta(
+            hours=hours)).isoformat(), "end": (start + timedelta(hours=hours, minutes=30)
+                                              ).isoformat(), "split": False}
+        if capacity:
+            body["capacity"] = capacity
+        return host.post("/slots", json=body).get_json()[0]["id"]
+
+    ids = {"type_id": type_id, "slot_id": slot(0), "other_slot": slot(2),
+           "full_slot": slot(4, capacity=1)}
+    ids["booking_id"] = callers["student"].post(
+        f"/slots/{ids['slot_id']}/bookings").get_json()["id"]
+    first, second = create_user().key, create_user().key
+    host.post(f"/slots/{ids['full_slot']}/bookings", json={"student": first})
+    ids["entry_id"] = host.post(f"/slots/{ids['full_slot']}/waitlist",
+                                json={"student": second}).get_json()["id"]
+    ids["students"] = [create_user().key for _ in ROLES]
+    ids["token_id"] = host.get("/tokens").get_json()[0]["id"]
+    return callers, ids, start
+
+
+def request_for(method, path, role, ids, start, callers):
+    """Fill the path and a body that is valid for the route (so permissions decide)."""
+    values = dict(ids)
+    if path == "/slots/{slot_id}/waitlist/{entry_id}":
+        values["slot_id"] = ids["full_slot"]
+    if path == "/slots/{slot_id}/waitlist" and method == "post":
+        values["slot_id"] = ids["slot_id"]
+    url = path.format(**values)
+    me = callers[role].key
+    bodies = {
+        "/appointment-types": {"name": "New", "duration_minutes": 20, "timezone": "UTC",
+                               "hosts": [callers["host"].key]},
+        "/appointment-types/{type_id}": {"description": "changed"},
+        "/appointment-types/preview": {"start_local": "2031-01-06T09:00:00",
+                                       "timezone": "UTC", "rrule": "FREQ=WEEKLY;COUNT=2",
+                                       "duration_minutes": 30},
+        "/slots": {"type_id": ids["type_id"], "host": callers["host"].key,
+                   "start": (start + timedelta(days=1)).isoformat(),
+                   "end": (start + timedelta(days=1, minutes=30)).isoformat(), "split": False},
+        "/slots/{slot_id}": {"location": "Room 9"},
+        "/slots/{slot_id}/bookings": {} if role == "student" else {
+            "student": ids["students"][ROLES.index(role)]},
+        "/slots/{slot_id}/waitlist": {} if role == "student" else {
+            "student": ids["students"][ROLES.index(role)]},
+        "/bookings/{booking_id}/reschedule": {"slot_id": ids["other_slot"]},
+        "/bookings/{booking_id}/attendance": {"status": "attended"},
+        "/tokens": {"name": "another"},
+    }
+    query = {}
+    if (method, path) == ("get", "/slots"):
+        query = {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat()}
+    return url, (bodies.get(path, {}) if method in ("post", "patch") else None), query, me
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("route", sorted(EXPECT), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_by_role(route, role, world):
+    """Each role in a world of its own, so one role's change does not decide another's."""
+    callers, ids, start = world
+    method, path = route
+    for who in ("anonymous", role):
+        url, body, query, _ = request_for(method, path, who, ids, start, callers)
+        kwargs = {"query_string": query} if query else {}
+        if body is not None:
+            kwargs["json"] = body
+        response = getattr(callers[who], method)(url, **kwargs)
+        expected = {401} if who == "anonymous" else EXPECT[route][role]
+        assert response.status_code in expected, (who, response.get_json())
+        assert response.mimetype in ("application/json", "application/problem+json")
