@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -103,8 +103,10 @@ def test_slots_during_a_students_classes_are_not_offered(client, auth, app, crea
     from demo_sis.models import TimetableEntry
 
     ana = create_user(username="ana")
-    start = (utcnow() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    local = start.astimezone(ZoneInfo("America/New_York"))
+    campus = ZoneInfo("America/New_York")
+    day = (utcnow() + timedelta(days=2)).astimezone(campus).date()
+    local = datetime.combine(day, time(10), campus)  # a class from 10:00 to 11:00 local
+    start = local.astimezone(UTC)
     with app.app_context():
         db.session.add(TimetableEntry(student_id=ana.id, course="CHEM 101",
                                       weekday=local.weekday(), start=local.time(),

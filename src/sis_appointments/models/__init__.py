@@ -1,6 +1,12 @@
 """SQLAlchemy models of the plugin; every table is prefixed appt_."""
 
-from sis_appointments.models.admin import ApiToken, AuditEntry, RoleGrant, Setting
+from sis_appointments.models.admin import (
+    ApiToken,
+    AuditEntry,
+    IdempotencyKey,
+    RoleGrant,
+    Setting,
+)
 from sis_appointments.models.base import PREFIX, Base, UTCDateTime, metadata, utcnow
 from sis_appointments.models.notify import InAppNotification, Notification, NotificationPreference
 from sis_appointments.models.scheduling import (
@@ -23,6 +29,7 @@ __all__ = [
     "Base",
     "Booking",
     "ConflictOverride",
+    "IdempotencyKey",
     "InAppNotification",
     "Notification",
     "NotificationPreference",

@@ -69,3 +69,21 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
+
+
+class IdempotencyKey(Base):
+    """The first response to a POST sent with an Idempotency-Key, replayed for 24 hours."""
+
+    __tablename__ = "appt_idempotency_key"
+    __table_args__ = (UniqueConstraint("user_key", "key", name="uq_appt_idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column()
+    response_body: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

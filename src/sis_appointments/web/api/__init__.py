@@ -18,6 +18,7 @@ from sis_appointments import db, permissions
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.host import HostUser
 from sis_appointments.services import tokens
+from sis_appointments.web.api import idempotency
 
 PREFIX = "/api/appointments/v1"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -63,6 +64,8 @@ class ProblemApi(Api):
             blueprint.register_error_handler(HTTPException, http_problem)
             blueprint.register_error_handler(SchedulingError, _scheduling_problem)
             blueprint.before_request(_authenticate)
+            blueprint.before_request(idempotency.before)
+            blueprint.after_request(idempotency.after)
             blueprint._appt_ready = True
         self.register_blueprint(blueprint, url_prefix=PREFIX + blueprint.url_prefix)
 
