@@ -8,6 +8,8 @@ from sis_appointments.domain.timezones import format_local
 from sis_appointments.resources import package_path
 
 DEFAULT_BASE_TEMPLATE = "appointments/standalone_base.html"
+# Route converter for row IDs: larger numbers are no ID of ours (and overflow the database).
+ID = "int(max=2147483647)"
 
 
 def make_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:

@@ -12,7 +12,7 @@ from sis_appointments.forms import ActionForm, CancelForm
 from sis_appointments.models import utcnow
 from sis_appointments.resources import package_path
 from sis_appointments.services import availability, booking, bookings, waitlist
-from sis_appointments.web import make_blueprint
+from sis_appointments.web import ID, make_blueprint
 
 bp = make_blueprint(
     "appointments_portal", __name__,
@@ -65,7 +65,7 @@ def _act(form, action, success: str, back: str):
     return redirect(url_for("appointments_portal.index"), 303)
 
 
-@bp.post("/slots/<int:slot_id>/book")
+@bp.post(f"/slots/<{ID}:slot_id>/book")
 @permissions.require_roles("student")
 def book(slot_id: int):
     actor = permissions.current_identity()
@@ -74,7 +74,7 @@ def book(slot_id: int):
                 url_for("appointments_portal.book_page"))
 
 
-@bp.post("/slots/<int:slot_id>/waitlist")
+@bp.post(f"/slots/<{ID}:slot_id>/waitlist")
 @permissions.require_roles("student")
 def join_waitlist(slot_id: int):
     actor = permissions.current_identity()
@@ -83,7 +83,7 @@ def join_waitlist(slot_id: int):
                 url_for("appointments_portal.book_page"))
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.post(f"/bookings/<{ID}:booking_id>/cancel")
 @permissions.require_roles("student")
 def cancel(booking_id: int):
     actor = permissions.current_identity()
@@ -93,7 +93,7 @@ def cancel(booking_id: int):
                 "Cancelled.", url_for("appointments_portal.index"))
 
 
-@bp.post("/waitlist/<int:entry_id>/leave")
+@bp.post(f"/waitlist/<{ID}:entry_id>/leave")
 @permissions.require_roles("student")
 def leave_waitlist(entry_id: int):
     actor = permissions.current_identity()

@@ -7,10 +7,13 @@ with a personal token (``Authorization: Bearer ...``; read tokens may only read)
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_wtf.csrf import validate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 from wtforms import ValidationError
 
@@ -19,9 +22,11 @@ from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.host import HostUser
 from sis_appointments.services import tokens
 from sis_appointments.web.api import idempotency
+from sis_appointments.web.api.schemas import Problem
 
 PREFIX = "/api/appointments/v1"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PROBLEM_TYPE = "application/problem+json"
 
 
 def problem(status: int, code: str, detail: str, **extra):
@@ -31,7 +36,7 @@ def problem(status: int, code: str, detail: str, **extra):
             "detail": detail, "code": code, **extra}
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = PROBLEM_TYPE
     return response
 
 
@@ -53,6 +58,20 @@ def http_problem(error: HTTPException):
 class ProblemApi(Api):
     """flask-smorest's Api, with problem+json errors kept to the API's own blueprints."""
 
+    ERROR_SCHEMA = Problem
+
+    def _register_responses(self):
+        """Document every error response as application/problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not 100 <= status < 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
     def _register_error_handlers(self):
         """Registered per blueprint in ``register`` instead: the host keeps its own pages."""
 
@@ -62,6 +81,8 @@ class ProblemApi(Api):
     def register(self, blueprint) -> None:
         if not getattr(blueprint, "_appt_ready", False):  # blueprints outlive one app
             blueprint.register_error_handler(HTTPException, http_problem)
+            for code in default_exceptions:  # by code too, or the host's 404 page would win
+                blueprint.register_error_handler(code, http_problem)
             blueprint.register_error_handler(SchedulingError, _scheduling_problem)
             blueprint.before_request(_authenticate)
             blueprint.before_request(idempotency.before)

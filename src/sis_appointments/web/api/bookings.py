@@ -10,6 +10,7 @@ from sis_appointments import db, permissions
 from sis_appointments.domain.errors import Forbidden, NotFound
 from sis_appointments.models import Booking, RoleGrant
 from sis_appointments.services import access, booking, bookings
+from sis_appointments.web import ID
 from sis_appointments.web.api import actor, paging
 from sis_appointments.web.api.schemas import (
     Attendance,
@@ -79,13 +80,13 @@ def list_bookings(query):
     return body
 
 
-@blp.route("/<int:booking_id>")
+@blp.route(f"/<{ID}:booking_id>")
 @blp.response(200, BookingOut)
 def get_booking(booking_id: int):
     return booking_json(_visible(booking_id), permissions.display_zone(actor()))
 
 
-@blp.route("/<int:booking_id>/cancel", methods=["POST"])
+@blp.route(f"/<{ID}:booking_id>/cancel", methods=["POST"])
 @blp.arguments(Reason)
 @blp.response(200, BookingOut)
 def cancel_booking(body, booking_id: int):
@@ -97,7 +98,7 @@ def cancel_booking(body, booking_id: int):
     return booking_json(done, permissions.display_zone(actor()))
 
 
-@blp.route("/<int:booking_id>/reschedule", methods=["POST"])
+@blp.route(f"/<{ID}:booking_id>/reschedule", methods=["POST"])
 @blp.arguments(Reschedule)
 @blp.response(200, BookingOut)
 def reschedule_booking(body, booking_id: int):
@@ -109,7 +110,7 @@ def reschedule_booking(body, booking_id: int):
     return booking_json(moved, permissions.display_zone(actor()))
 
 
-@blp.route("/<int:booking_id>/attendance", methods=["POST"])
+@blp.route(f"/<{ID}:booking_id>/attendance", methods=["POST"])
 @blp.arguments(Attendance)
 @blp.response(200, BookingOut)
 def mark_attendance(body, booking_id: int):

@@ -20,9 +20,9 @@ def decode(cursor: str | None) -> tuple[datetime, int] | None:
         start, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         value = datetime.fromisoformat(start), int(row_id)
     except (ValueError, UnicodeDecodeError):
-        abort(400, message="the cursor is not one this API gave out", code="bad_cursor")
+        abort(422, message="the cursor is not one this API gave out", code="bad_cursor")
     if value[0].tzinfo is None:
-        abort(400, message="the cursor is not one this API gave out", code="bad_cursor")
+        abort(422, message="the cursor is not one this API gave out", code="bad_cursor")
     return value
 
 

@@ -10,6 +10,7 @@ from sis_appointments.domain.errors import NotFound
 from sis_appointments.domain.timezones import zone
 from sis_appointments.models import Slot, WaitlistEntry
 from sis_appointments.services import booking, bookings, slots, waitlist
+from sis_appointments.web import ID
 from sis_appointments.web.api import actor, paging
 from sis_appointments.web.api.schemas import (
     BookingCreate,
@@ -77,7 +78,7 @@ def create_slots(body):
     return [slot_json(s) for s in made]
 
 
-@blp.route("/<int:slot_id>")
+@blp.route(f"/<{ID}:slot_id>")
 @blp.response(200, SlotOut)
 def get_slot(slot_id: int):
     slot = _slot(slot_id)
@@ -85,7 +86,7 @@ def get_slot(slot_id: int):
                      bookings.waitlist_lengths(db.session(), [slot.id]).get(slot.id, 0))
 
 
-@blp.route("/<int:slot_id>", methods=["PATCH"])
+@blp.route(f"/<{ID}:slot_id>", methods=["PATCH"])
 @blp.arguments(SlotUpdate)
 @blp.response(200, ConflictList)
 def update_slot(body, slot_id: int):
@@ -95,7 +96,7 @@ def update_slot(body, slot_id: int):
     return {"slot": slot_json(_slot(slot_id)), "conflicts": found}
 
 
-@blp.route("/<int:slot_id>/cancel", methods=["POST"])
+@blp.route(f"/<{ID}:slot_id>/cancel", methods=["POST"])
 @blp.arguments(Reason)
 @blp.response(200, SlotOut)
 def cancel_slot(body, slot_id: int):
@@ -104,7 +105,7 @@ def cancel_slot(body, slot_id: int):
                                   reason=body["reason"]))
 
 
-@blp.route("/<int:slot_id>/bookings", methods=["POST"])
+@blp.route(f"/<{ID}:slot_id>/bookings", methods=["POST"])
 @blp.arguments(BookingCreate)
 @blp.response(201, BookingOut)
 def book_slot(body, slot_id: int):
@@ -116,7 +117,7 @@ def book_slot(body, slot_id: int):
     return booking_json(made, _viewer_zone())
 
 
-@blp.route("/<int:slot_id>/waitlist", methods=["POST"])
+@blp.route(f"/<{ID}:slot_id>/waitlist", methods=["POST"])
 @blp.arguments(BookingCreate)
 @blp.response(201, WaitlistOut)
 def join_waitlist(body, slot_id: int):
@@ -127,7 +128,7 @@ def join_waitlist(body, slot_id: int):
     return {**WaitlistOut().dump(entry), "position": waitlist.position(session, entry)}
 
 
-@blp.route("/<int:slot_id>/waitlist")
+@blp.route(f"/<{ID}:slot_id>/waitlist")
 @blp.response(200, WaitlistOut(many=True))
 def my_waitlist(slot_id: int):
     """The caller's open place on this slot's waitlist (empty if none)."""
@@ -138,7 +139,7 @@ def my_waitlist(slot_id: int):
             for e in entries]
 
 
-@blp.route("/<int:slot_id>/waitlist/<int:entry_id>", methods=["DELETE"])
+@blp.route(f"/<{ID}:slot_id>/waitlist/<{ID}:entry_id>", methods=["DELETE"])
 @blp.response(200, WaitlistOut)
 def leave_waitlist(slot_id: int, entry_id: int):
     """Leave the waitlist."""

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from sis_appointments import db
 from sis_appointments.services import tokens
+from sis_appointments.web import ID
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import TokenCreate, TokenOut
 
@@ -32,7 +33,7 @@ def create_token(body):
     return row
 
 
-@blp.route("/<int:token_id>", methods=["DELETE"])
+@blp.route(f"/<{ID}:token_id>", methods=["DELETE"])
 @blp.response(200, TokenOut)
 def revoke_token(token_id: int):
     """Revoke a token at once."""

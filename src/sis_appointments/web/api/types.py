@@ -12,6 +12,7 @@ from sis_appointments import db
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import AppointmentType
 from sis_appointments.services import types
+from sis_appointments.web import ID
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import (
     OccurrenceOut,
@@ -63,13 +64,13 @@ def create_type(body):
     return types.create(db.session(), actor=actor(), **body)
 
 
-@blp.route("/<int:type_id>")
+@blp.route(f"/<{ID}:type_id>")
 @blp.response(200, TypeOut, headers={"ETag": {"schema": {"type": "string"}}})
 def get_type(type_id: int):
     return _with_etag(_load(type_id))
 
 
-@blp.route("/<int:type_id>", methods=["PATCH"])
+@blp.route(f"/<{ID}:type_id>", methods=["PATCH"])
 @blp.arguments(TypeFields)
 @blp.response(200, TypeOut)
 def update_type(body, type_id: int):
@@ -80,7 +81,7 @@ def update_type(body, type_id: int):
     return _with_etag(updated)
 
 
-@blp.route("/<int:type_id>/archive", methods=["POST"])
+@blp.route(f"/<{ID}:type_id>/archive", methods=["POST"])
 @blp.response(200, TypeOut)
 def archive_type(type_id: int):
     """Stop new bookings of this type; existing bookings stay."""
