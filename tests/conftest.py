@@ -71,6 +71,24 @@ def postgres_url() -> str:
     return PG_URL
 
 
+REDIS_URL = os.environ.get("SIS_APPOINTMENTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis URL, or skip (fail when services are required) if it is unreachable."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # any failure to connect means: not reachable
+        message = f"Redis at {REDIS_URL} unreachable: {exc}"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message} (required: CI=true)")
+        pytest.skip(message)
+    return REDIS_URL
+
+
 def reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:

@@ -16,6 +16,12 @@ DEFAULTS: dict[str, object] = {
     "SIS_APPOINTMENTS_DEFAULT_TIMEZONE": "UTC",
     # How many seconds a SQLite writer waits for the lock before giving up.
     "SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT": 30,
+    # Redis URL (redis://host:6379/0) carrying live updates between worker processes;
+    # None keeps them in the process (one worker).
+    "SIS_APPOINTMENTS_REDIS_URL": None,
+    # Flask-SocketIO's async_mode: "threading" (default, works under any WSGI server with
+    # simple-websocket), "eventlet" or "gevent" where the host runs on those.
+    "SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE": "threading",
 }
 
 
@@ -43,6 +49,13 @@ def load(config: dict) -> dict[str, object]:
         raise ConfigError(
             f"SIS_APPOINTMENTS_DEFAULT_TIMEZONE {zone!r} is not an IANA zone"
         ) from exc
+    mode = settings["SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE"]
+    if mode not in ("threading", "eventlet", "gevent", "gevent_uwsgi"):
+        raise ConfigError(f"SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE {mode!r} is not a Flask-SocketIO "
+                          "async mode")
+    redis_url = settings["SIS_APPOINTMENTS_REDIS_URL"]
+    if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://")):
+        raise ConfigError(f"SIS_APPOINTMENTS_REDIS_URL must be a redis:// URL, got {redis_url!r}")
     timeout = settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"]
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         raise ConfigError(

@@ -21,6 +21,7 @@ class AppointmentsState:
     settings: dict
     engine: Engine
     sessionmaker: sessionmaker[Session]
+    socketio: object = None  # flask_socketio.SocketIO, set by init_app
 
 
 class _HostObjectManager(pluggy.PluginManager):
@@ -54,6 +55,7 @@ class AppointmentsPlugin:
         from sis_appointments import cli
         from sis_appointments.web import admin, portal, register_filters
         from sis_appointments.web.api import init_api
+        from sis_appointments.web.sockets import init_sockets
 
         if pm is None:
             pm = host_object_manager(host)
@@ -71,6 +73,7 @@ class AppointmentsPlugin:
         app.cli.add_command(cli.appointments)
         register_filters(app)
         init_api(app, settings)
+        app.extensions["sis_appointments"].socketio = init_sockets(app, settings)
 
 
 def init_app(app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:

@@ -83,6 +83,16 @@ def appointments_booking_no_show(event):
 
 
 @hookspec
+def appointments_waitlist_joined(event):
+    """A student joined a slot's waitlist; ``event.data`` holds their position."""
+
+
+@hookspec
+def appointments_waitlist_left(event):
+    """A student left a waitlist (or their offer was passed on)."""
+
+
+@hookspec
 def appointments_waitlist_promoted(event):
     """A waiting student was given a freed seat; ``event.data`` names the new booking."""
 

@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 _QUEUE = "appt_events"
 
 
+def subscribe(factory, listener) -> None:
+    """Call ``listener(event, bind)`` after each commit of sessions made by ``factory`` (a
+    sessionmaker), after the host's hooks; ``bind`` is the engine, for listeners that read
+    the committed state (the session itself cannot, then)."""
+    factory.kw.setdefault("info", {}).setdefault("listeners", []).append(listener)
+
+
 def announce(session: Session, event: AppointmentEvent) -> None:
     """Queue ``event`` to be announced after ``session`` commits."""
     session.info.setdefault(_QUEUE, []).append(event)
@@ -30,12 +37,18 @@ def _deliver(session: Session) -> None:
     pm = session.info.get("pm")
     if pm is None:
         return
+    bind = session.get_bind()
     for event in pending:
         hook = getattr(pm.hook, f"appointments_{event.name}")
         try:
             hook(event=event)
         except Exception:  # a host's failing listener must not undo or break a committed change
             log.exception("host hook appointments_%s failed", event.name)
+        for listener in session.info.get("listeners", ()):
+            try:
+                listener(event, bind)
+            except Exception:
+                log.exception("listener %r failed on %s", listener, event.name)
 
 
 @sa_event.listens_for(Session, "after_rollback")

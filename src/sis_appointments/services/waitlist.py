@@ -77,6 +77,7 @@ def join(session: Session, *, actor: HostUser, slot_id: int, student_key: str | 
                            code="already_waiting") from exc
         audit.record(session, actor_key=actor.key, action="waitlist.joined",
                      entity_type="waitlist_entry", entity_id=entry.id, after=_state(entry))
+        _announce(session, "waitlist_joined", entry, actor, position=waiting + 1)
         return entry
 
     return tx.run(session, work)
@@ -98,6 +99,7 @@ def leave(session: Session, *, actor: HostUser, entry_id: int) -> WaitlistEntry:
         audit.record(session, actor_key=actor.key, action="waitlist.left",
                      entity_type="waitlist_entry", entity_id=entry.id, before=before,
                      after=_state(entry))
+        _announce(session, "waitlist_left", entry, actor)
         if was_offered:
             booking.release_seat(session, entry.slot_id)
             promote(session, entry.slot, utcnow())
@@ -191,11 +193,16 @@ def _seat(session: Session, entry: WaitlistEntry, actor: HostUser | None,
     audit.record(session, actor_key=actor.key if actor else None, action="waitlist.promoted",
                  entity_type="waitlist_entry", entity_id=entry.id, before=before,
                  after={**_state(entry), "booking_id": new.id})
-    events.announce(session, AppointmentEvent(
-        "waitlist_promoted", "waitlist_entry", entry.id, actor.key if actor else None,
-        {"slot_id": entry.slot_id, "student_key": entry.student_key, "booking_id": new.id}))
+    _announce(session, "waitlist_promoted", entry, actor, booking_id=new.id)
     _notify(session, entry, "waitlist_promoted")
     return new
+
+
+def _announce(session: Session, name: str, entry: WaitlistEntry, actor: HostUser | None,
+              **data) -> None:
+    events.announce(session, AppointmentEvent(
+        name, "waitlist_entry", entry.id, actor.key if actor else None,
+        {"slot_id": entry.slot_id, "student_key": entry.student_key, **data}))
 
 
 def _notify(session: Session, entry: WaitlistEntry, event: str) -> None:
