@@ -48,6 +48,9 @@ EXPECT = {
                                                         host=OK, admin=OK),
     ("post", "/bookings/{booking_id}/attendance"): dict(student={403}, other_staff={404},
                                                         host={422}, admin={422}),
+    ("get", "/conflicts"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("post", "/conflicts/resolve"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("get", "/audit"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("get", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("post", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("delete", "/tokens/{token_id}"): dict(student={404}, other_staff={404}, host=OK, admin=OK),
@@ -124,9 +127,12 @@ def request_for(method, path, role, ids, start, callers):
         "/bookings/{booking_id}/reschedule": {"slot_id": ids["other_slot"]},
         "/bookings/{booking_id}/attendance": {"status": "attended"},
         "/tokens": {"name": "another"},
+        "/conflicts/resolve": {"action": "override", "kind": "host_overlap",
+                               "subject": f"{ids['slot_id']},{ids['other_slot']}",
+                               "reason": "co-taught"},
     }
     query = {}
-    if (method, path) == ("get", "/slots"):
+    if (method, path) in (("get", "/slots"), ("get", "/conflicts")):
         query = {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat()}
     return url, (bodies.get(path, {}) if method in ("post", "patch") else None), query, me
 

@@ -175,3 +175,38 @@ def test_slot_update_reports_conflicts_and_cancel(make_caller):
     cancelled = staff.post(f"/slots/{slot['id']}/cancel", json={"reason": "ill"}).get_json()
     assert cancelled["status"] == "cancelled"
     assert ana.get("/bookings", query_string={"status": "cancelled"}).get_json()["items"]
+
+
+def test_conflicts_listed_and_resolved_over_http(make_caller, session):
+    from sqlalchemy import update
+
+    from sis_appointments.models import Slot
+
+    staff = make_caller(role="staff")
+    type_id = make_type(staff)["id"]
+    first = make_slot(staff, type_id, soon(), location="A")
+    second = make_slot(staff, type_id, soon(hours=3), location="B")
+    session.execute(update(Slot).where(Slot.id == second["id"]).values(
+        start_utc=soon(), end_utc=soon() + timedelta(minutes=30)))
+    session.commit()
+    window = {"start": iso(soon(0)), "end": iso(soon(5))}
+    [found] = staff.get("/conflicts", query_string=window).get_json()
+    assert (found["kind"], found["slot_ids"]) == ("host_overlap",
+                                                  sorted([first["id"], second["id"]]))
+    incomplete = staff.post("/conflicts/resolve", json={"action": "move"})
+    assert incomplete.status_code == 422
+    assert set(incomplete.get_json()["errors"]) == {"slot_id", "target_slot_id"}
+    done = staff.post("/conflicts/resolve", json={"action": "cancel_slot",
+                                                  "slot_id": second["id"], "reason": "dup"})
+    assert done.get_json() == {"action": "cancel_slot", "done": True, "moved": []}
+    assert staff.get("/conflicts", query_string=window).get_json() == []
+    assert make_caller().get("/conflicts", query_string=window).status_code == 403
+
+
+def test_audit_log_for_admins(make_caller):
+    admin = make_caller(role="admin")
+    made = make_type(admin, hosts=["h1"])
+    entries = admin.get("/audit", query_string={"entity_type": "type"}).get_json()["items"]
+    assert [(e["action"], e["entity_id"]) for e in entries] == [("type.created",
+                                                                 str(made["id"]))]
+    assert make_caller(role="staff").get("/audit").status_code == 403

@@ -43,7 +43,7 @@ def problem(status: int, code: str, detail: str, **extra):
 def http_problem(error: HTTPException):
     """An HTTP error (including webargs' 422 validation errors) as a problem."""
     data = getattr(error, "data", None) or {}
-    errors = data.get("messages")
+    errors = data.get("messages") or data.get("errors")
     if isinstance(errors, dict) and len(errors) == 1 and next(iter(errors)) in (
             "json", "query", "headers", "files", "form"):
         errors = next(iter(errors.values()))
@@ -138,7 +138,7 @@ def actor() -> HostUser:
 
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:
-    from sis_appointments.web.api import bookings, me, slots, tokens_api, types
+    from sis_appointments.web.api import bookings, conflicts_api, me, slots, tokens_api, types
 
     for key, value in {
         "API_TITLE": "sis-appointments", "API_VERSION": "v1", "OPENAPI_VERSION": "3.0.3",
@@ -153,10 +153,12 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
-    for module in (me, types, slots, bookings, tokens_api):
-        api.register(module.blp)
+    blueprints = [m.blp for m in (me, types, slots, bookings, conflicts_api, tokens_api)]
+    blueprints.append(conflicts_api.audit_blp)
+    for blueprint in blueprints:
+        api.register(blueprint)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # the host's CSRFProtect: the API checks its own header instead
-        for module in (me, types, slots, bookings, tokens_api):
-            csrf.exempt(module.blp)
+        for blueprint in blueprints:
+            csrf.exempt(blueprint)
     return api
