@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL of the database that holds the appt_* tables; None means the host's
     # SQLALCHEMY_DATABASE_URI, so the plugin's tables live beside the host's.
@@ -22,6 +24,10 @@ DEFAULTS: dict[str, object] = {
     # Flask-SocketIO's async_mode: "threading" (default, works under any WSGI server with
     # simple-websocket), "eventlet" or "gevent" where the host runs on those.
     "SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE": "threading",
+    # Booking writes (book, cancel, reschedule, waitlist, new tokens) per user.
+    "SIS_APPOINTMENTS_RATE_LIMIT_WRITES": "20/minute",
+    # All API calls per personal token.
+    "SIS_APPOINTMENTS_RATE_LIMIT_TOKENS": "600/minute",
 }
 
 
@@ -56,6 +62,12 @@ def load(config: dict) -> dict[str, object]:
     redis_url = settings["SIS_APPOINTMENTS_REDIS_URL"]
     if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://")):
         raise ConfigError(f"SIS_APPOINTMENTS_REDIS_URL must be a redis:// URL, got {redis_url!r}")
+    for key in ("SIS_APPOINTMENTS_RATE_LIMIT_WRITES", "SIS_APPOINTMENTS_RATE_LIMIT_TOKENS"):
+        try:
+            parse_many(str(settings[key]))
+        except ValueError as exc:
+            raise ConfigError(f"{key} must be a rate such as '20/minute', got "
+                              f"{settings[key]!r}") from exc
     timeout = settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"]
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         raise ConfigError(

@@ -139,6 +139,7 @@ def actor() -> HostUser:
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:
     from sis_appointments.web.api import bookings, conflicts_api, me, slots, tokens_api, types
+    from sis_appointments.web.api.limits import init_limits
 
     for key, value in {
         "API_TITLE": "sis-appointments", "API_VERSION": "v1", "OPENAPI_VERSION": "3.0.3",
@@ -157,6 +158,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
     blueprints.append(conflicts_api.audit_blp)
     for blueprint in blueprints:
         api.register(blueprint)
+    init_limits(app, settings, blueprints)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # the host's CSRFProtect: the API checks its own header instead
         for blueprint in blueprints:
