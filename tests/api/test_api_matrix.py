@@ -48,6 +48,7 @@ EXPECT = {
                                                         host=OK, admin=OK),
     ("post", "/bookings/{booking_id}/attendance"): dict(student={403}, other_staff={404},
                                                         host={422}, admin={422}),
+    ("post", "/batch"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("get", "/conflicts"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("post", "/conflicts/resolve"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("get", "/audit"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
@@ -127,6 +128,8 @@ def request_for(method, path, role, ids, start, callers):
         "/bookings/{booking_id}/reschedule": {"slot_id": ids["other_slot"]},
         "/bookings/{booking_id}/attendance": {"status": "attended"},
         "/tokens": {"name": "another"},
+        "/batch": {"mode": "best_effort", "operations": [
+            {"op": "book", "slot_id": ids["other_slot"]}]},
         "/conflicts/resolve": {"action": "override", "kind": "host_overlap",
                                "subject": f"{ids['slot_id']},{ids['other_slot']}",
                                "reason": "co-taught"},

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sis_appointments.host import AppointmentEvent
 
 log = logging.getLogger(__name__)
-_QUEUE = "appt_events"
+QUEUE = "appt_events"
 
 
 def subscribe(factory, listener) -> None:
@@ -28,12 +28,12 @@ def subscribe(factory, listener) -> None:
 
 def announce(session: Session, event: AppointmentEvent) -> None:
     """Queue ``event`` to be announced after ``session`` commits."""
-    session.info.setdefault(_QUEUE, []).append(event)
+    session.info.setdefault(QUEUE, []).append(event)
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
-    pending = session.info.pop(_QUEUE, [])
+    pending = session.info.pop(QUEUE, [])
     pm = session.info.get("pm")
     if pm is None:
         return
@@ -53,4 +53,6 @@ def _deliver(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
-    session.info.pop(_QUEUE, None)
+    if session.in_transaction():
+        return  # only a savepoint rolled back; its caller trims what it queued
+    session.info.pop(QUEUE, None)

@@ -138,7 +138,15 @@ def actor() -> HostUser:
 
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:
-    from sis_appointments.web.api import bookings, conflicts_api, me, slots, tokens_api, types
+    from sis_appointments.web.api import (
+        batch_api,
+        bookings,
+        conflicts_api,
+        me,
+        slots,
+        tokens_api,
+        types,
+    )
     from sis_appointments.web.api.limits import init_limits
 
     for key, value in {
@@ -154,7 +162,8 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
-    blueprints = [m.blp for m in (me, types, slots, bookings, conflicts_api, tokens_api)]
+    blueprints = [m.blp for m in (me, types, slots, bookings, batch_api, conflicts_api,
+                                  tokens_api)]
     blueprints.append(conflicts_api.audit_blp)
     for blueprint in blueprints:
         api.register(blueprint)

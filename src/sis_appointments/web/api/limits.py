@@ -13,7 +13,7 @@ from sis_appointments.services import tokens
 
 # Endpoints that book or unbook: limited per user.
 WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "cancel_booking",
-          "reschedule_booking", "create_token")
+          "reschedule_booking", "create_token", "run_batch")
 
 
 def _bearer() -> str | None:
