@@ -22,6 +22,7 @@ class AppointmentsState:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     socketio: object = None  # flask_socketio.SocketIO, set by init_app
+    cache: object = None  # flask_caching.Cache, set by init_app
 
 
 class _HostObjectManager(pluggy.PluginManager):

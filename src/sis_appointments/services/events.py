@@ -53,6 +53,6 @@ def _deliver(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
-    if session.in_transaction():
+    if session.in_nested_transaction():
         return  # only a savepoint rolled back; its caller trims what it queued
     session.info.pop(QUEUE, None)

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from sis_appointments.domain.errors import Conflict, InvalidInput, NotFound
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.domain.timezones import to_utc, zone
-from sis_appointments.host import HostUser
+from sis_appointments.host import AppointmentEvent, HostUser
 from sis_appointments.models import Series, Slot, utcnow
-from sis_appointments.services import access, audit, settings, slots, tx
+from sis_appointments.services import access, audit, events, settings, slots, tx
 
 SCOPES = ("this", "following", "all")
 
@@ -65,8 +65,10 @@ def create(session: Session, *, actor: HostUser, type_id: int, host_key: str,
                      entity_type="series", entity_id=series.id,
                      after={"rrule": series.rrule, "start_local": start_local.isoformat(),
                             "timezone": series.timezone})
-        skipped = materialise(session, series, now, strict=True)
-        assert not skipped
+        materialise(session, series, now, strict=True)
+        events.announce(session, AppointmentEvent("slot_changed", "series", series.id,
+                                                  actor.key, {"series_id": series.id,
+                                                              "created": True}))
         return series
 
     return tx.run(session, work)

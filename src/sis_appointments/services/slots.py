@@ -112,6 +112,9 @@ def create_custom(session: Session, *, actor: HostUser, type_id: int, host_key: 
             session.flush()
             audit.record(session, actor_key=actor.key, action="slot.created",
                          entity_type="slot", entity_id=slot.id, after=state(slot))
+            events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id,
+                                                      actor.key, {"slot_id": slot.id,
+                                                                  "created": True}))
             made.append(slot)
         return made
 
@@ -156,7 +159,8 @@ def change(session: Session, slot: Slot, *, actor: HostUser, start: datetime | N
     audit.record(session, actor_key=actor.key, action=action, entity_type="slot",
                  entity_id=slot.id, before=before, after=state(slot))
     events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
-                                              {"before": before, "after": state(slot)}))
+                                              {"slot_id": slot.id, "before": before,
+                                               "after": state(slot)}))
     if capacity is not None and capacity > slot.booked:
         waitlist.promote(session, slot, utcnow())
     return student_conflicts(session, [slot]) if (start or end) else []
@@ -201,7 +205,8 @@ def cancel(session: Session, *, actor: HostUser, slot_id: int, reason: str = "")
         audit.record(session, actor_key=actor.key, action="slot.cancelled", entity_type="slot",
                      entity_id=slot.id, before=before, after=state(slot), reason=reason)
         events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
-                                                  {"before": before, "after": state(slot)}))
+                                                  {"slot_id": slot.id, "before": before,
+                                                   "after": state(slot)}))
         return slot
 
     return tx.run(session, work)

@@ -147,6 +147,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
         tokens_api,
         types,
     )
+    from sis_appointments.web.api.caching import init_cache
     from sis_appointments.web.api.limits import init_limits
 
     for key, value in {
@@ -168,6 +169,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
     for blueprint in blueprints:
         api.register(blueprint)
     init_limits(app, settings, blueprints)
+    app.extensions["sis_appointments"].cache = init_cache(app, settings)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # the host's CSRFProtect: the API checks its own header instead
         for blueprint in blueprints:

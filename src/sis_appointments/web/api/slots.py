@@ -11,7 +11,7 @@ from sis_appointments.domain.timezones import zone
 from sis_appointments.models import Slot, WaitlistEntry
 from sis_appointments.services import booking, bookings, slots, waitlist
 from sis_appointments.web import ID
-from sis_appointments.web.api import actor, paging
+from sis_appointments.web.api import actor, caching, paging
 from sis_appointments.web.api.schemas import (
     BookingCreate,
     BookingOut,
@@ -53,17 +53,22 @@ def _viewer_zone(tz_name: str | None = None):
 @blp.arguments(SlotQuery, location="query")
 @blp.response(200, SlotPage)
 def list_slots(query):
-    """Slots starting in [start, end), earliest first, with a ``next`` link per page."""
-    after = paging.decode(query.get("cursor"))
-    found = bookings.slot_range(
-        db.session(), query["start"], query["end"], type_id=query.get("type"),
-        host_key=query.get("host"), location=query.get("location"),
-        available_only=query["available_only"], after=after, limit=query["limit"] + 1)
+    """Slots starting in [start, end), earliest first, with a ``next`` link per page.
+    Answers are cached until the next committed change."""
     tz = _viewer_zone(query.get("tz"))
-    body = paging.page(found, lambda s: (s.start_utc, s.id), query["limit"])
-    lengths = bookings.waitlist_lengths(db.session(), [s.id for s in body["items"]])
-    body["items"] = [slot_json(s, tz, lengths.get(s.id, 0)) for s in body["items"]]
-    return body
+
+    def compute() -> dict:
+        found = bookings.slot_range(
+            db.session(), query["start"], query["end"], type_id=query.get("type"),
+            host_key=query.get("host"), location=query.get("location"),
+            available_only=query["available_only"], after=paging.decode(query.get("cursor")),
+            limit=query["limit"] + 1)
+        body = paging.page(found, lambda s: (s.start_utc, s.id), query["limit"])
+        lengths = bookings.waitlist_lengths(db.session(), [s.id for s in body["items"]])
+        body["items"] = [slot_json(s, tz, lengths.get(s.id, 0)) for s in body["items"]]
+        return body
+
+    return caching.cached("slots", tz.key, compute)
 
 
 @blp.route("", methods=["POST"])

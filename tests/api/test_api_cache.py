@@ -1,0 +1,68 @@
+"""Slot range answers are cached, and a committed change is never hidden by the cache."""
+
+from __future__ import annotations
+
+from api.test_api_resources import iso, make_slot, make_type, soon
+
+
+def window():
+    return {"start": iso(soon(0)), "end": iso(soon(6))}
+
+
+def test_a_booking_shows_in_the_next_range_query(make_caller):
+    staff = make_caller(role="staff")
+    slot = make_slot(staff, make_type(staff)["id"], soon(2))
+    first = staff.get("/slots", query_string=window()).get_json()
+    assert first["items"][0]["remaining"] == 1
+    assert staff.get("/slots", query_string=window()).get_json() == first
+    make_caller().post(f"/slots/{slot['id']}/bookings")
+    after = staff.get("/slots", query_string=window()).get_json()
+    assert after["items"][0]["remaining"] == 0
+
+
+def test_new_slots_show_at_once(make_caller):
+    staff = make_caller(role="staff")
+    type_id = make_type(staff)["id"]
+    assert staff.get("/slots", query_string=window()).get_json()["items"] == []
+    make_slot(staff, type_id, soon(3))
+    assert len(staff.get("/slots", query_string=window()).get_json()["items"]) == 1
+
+
+def test_answers_are_served_from_the_cache(app, make_caller, session):
+    from sqlalchemy import update
+
+    from sis_appointments.models import Slot
+
+    staff = make_caller(role="staff")
+    slot = make_slot(staff, make_type(staff)["id"], soon(2), location="Room A")
+    assert staff.get("/slots", query_string=window()).get_json()["items"][0]["location"] == \
+        "Room A"
+    # A change behind the services' back (no event) is not seen until the next event.
+    session.execute(update(Slot).where(Slot.id == slot["id"]).values(location="Room Z"))
+    session.commit()
+    assert staff.get("/slots", query_string=window()).get_json()["items"][0]["location"] == \
+        "Room A"
+    staff.patch(f"/slots/{slot['id']}", json={"capacity": 2})
+    assert staff.get("/slots", query_string=window()).get_json()["items"][0]["location"] == \
+        "Room Z"
+
+
+def test_the_cache_in_redis(make_app, redis_url, session, create_user):
+    from api.conftest import Caller
+
+    from sis_appointments.host import HostUser
+    from sis_appointments.services import tokens
+
+    app = make_app(SIS_APPOINTMENTS_REDIS_URL=redis_url)
+    assert app.extensions["sis_appointments"].cache.cache.__class__.__name__ == "RedisCache"
+    callers = []
+    for role in ("staff", "student"):
+        user = create_user(role=role)
+        actor = HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        secret = tokens.create(session, actor=actor, name="t", scope="write")[1]
+        callers.append(Caller(app.test_client(), secret, user.key))
+    staff, student = callers
+    slot = make_slot(staff, make_type(staff)["id"], soon(2))
+    assert staff.get("/slots", query_string=window()).get_json()["items"][0]["remaining"] == 1
+    student.post(f"/slots/{slot['id']}/bookings")
+    assert staff.get("/slots", query_string=window()).get_json()["items"][0]["remaining"] == 0
