@@ -22,6 +22,10 @@ def test_defaults_fill_in_and_database_follows_the_host():
     ("SIS_APPOINTMENTS_ADMIN_URL_PREFIX", "/admin/", "not end with one"),
     ("SIS_APPOINTMENTS_DEFAULT_TIMEZONE", "Mars/Olympus", "is not an IANA zone"),
     ("SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT", 0, "must be a positive number"),
+    ("SIS_APPOINTMENTS_DB_POOL_SIZE", 0, "must be 1-1000"),
+    ("SIS_APPOINTMENTS_RATE_LIMIT_WRITES", "lots", "must be a rate"),
+    ("SIS_APPOINTMENTS_REDIS_URL", "http://x", "must be a redis:// URL"),
+    ("SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE", "asyncio", "not a Flask-SocketIO async mode"),
     ("SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT", "10", "must be a positive number"),
 ])
 def test_bad_values_stop_start_up_naming_the_key(key, value, message):

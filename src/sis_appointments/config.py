@@ -16,6 +16,8 @@ DEFAULTS: dict[str, object] = {
     "SIS_APPOINTMENTS_ADMIN_URL_PREFIX": "/admin/appointments",
     # IANA zone used when neither the viewer nor the host names one.
     "SIS_APPOINTMENTS_DEFAULT_TIMEZONE": "UTC",
+    # Connections per worker process to a server database (plus as many in overflow).
+    "SIS_APPOINTMENTS_DB_POOL_SIZE": 10,
     # How many seconds a SQLite writer waits for the lock before giving up.
     "SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT": 30,
     # Redis URL (redis://host:6379/0) carrying live updates between worker processes;
@@ -68,6 +70,9 @@ def load(config: dict) -> dict[str, object]:
         except ValueError as exc:
             raise ConfigError(f"{key} must be a rate such as '20/minute', got "
                               f"{settings[key]!r}") from exc
+    pool = settings["SIS_APPOINTMENTS_DB_POOL_SIZE"]
+    if not isinstance(pool, int) or isinstance(pool, bool) or not 1 <= pool <= 1000:
+        raise ConfigError(f"SIS_APPOINTMENTS_DB_POOL_SIZE must be 1-1000, got {pool!r}")
     timeout = settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"]
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         raise ConfigError(

@@ -8,10 +8,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, sqlite_busy_timeout: float) -> Engine:
+def make_engine(url: str, sqlite_busy_timeout: float, pool_size: int = 10) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                             max_overflow=pool_size)
     engine = create_engine(url, connect_args={"timeout": sqlite_busy_timeout})
 
     @event.listens_for(engine, "connect")

@@ -64,6 +64,7 @@ class AppointmentsPlugin:
         engine = db.make_engine(
             settings["SIS_APPOINTMENTS_DATABASE_URL"],
             settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"],
+            settings["SIS_APPOINTMENTS_DB_POOL_SIZE"],
         )
         app.extensions["sis_appointments"] = AppointmentsState(
             pm=pm, settings=settings, engine=engine, sessionmaker=db.make_sessionmaker(engine, pm)
