@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length
+from wtforms.validators import Length, Regexp
 
 
 class ActionForm(FlaskForm):
@@ -12,4 +12,5 @@ class ActionForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField("Reason (optional)", validators=[Length(max=500)])
+    reason = StringField("Reason (optional)", validators=[
+        Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])

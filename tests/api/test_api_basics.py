@@ -79,3 +79,11 @@ def test_validation_errors_are_problems_with_field_errors(make_caller):
 
 def test_unknown_routes_inside_the_api_are_404(make_caller):
     assert make_caller().get("/slots/999999").status_code == 404
+
+
+def test_nul_characters_are_refused_not_stored(make_caller):
+    admin = make_caller(role="admin")
+    response = admin.post("/grants", json={"user": "\x00", "grant": "manage_all"})
+    assert response.status_code == 422 and "user" in response.get_json()["errors"]
+    query = admin.get("/bookings", query_string={"student": "a\x00"})
+    assert query.status_code == 422

@@ -48,10 +48,17 @@ EXPECT = {
                                                         host=OK, admin=OK),
     ("post", "/bookings/{booking_id}/attendance"): dict(student={403}, other_staff={404},
                                                         host={422}, admin={422}),
+    ("post", "/series"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
+    ("patch", "/series/occurrences/{slot_id}"): dict(student={403}, other_staff={403},
+                                                      host={422}, admin={422}),
     ("post", "/batch"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("get", "/conflicts"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("post", "/conflicts/resolve"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("get", "/audit"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
+    ("get", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
+    ("post", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
+    ("delete", "/grants/{grant_id}"): dict(student={403}, other_staff={403}, host={403},
+                                           admin={204}),
     ("get", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("post", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("delete", "/tokens/{token_id}"): dict(student={404}, other_staff={404}, host=OK, admin=OK),
@@ -98,6 +105,9 @@ def world(make_caller, anonymous, create_user):
                                 json={"student": second}).get_json()["id"]
     ids["students"] = [create_user().key for _ in ROLES]
     ids["token_id"] = host.get("/tokens").get_json()[0]["id"]
+    ids["grant_id"] = callers["admin"].post("/grants", json={
+        "user": callers["other_staff"].key, "grant": "manage_calendar",
+        "target": "somebody"}).get_json()["id"]
     return callers, ids, start
 
 
@@ -128,6 +138,11 @@ def request_for(method, path, role, ids, start, callers):
         "/bookings/{booking_id}/reschedule": {"slot_id": ids["other_slot"]},
         "/bookings/{booking_id}/attendance": {"status": "attended"},
         "/tokens": {"name": "another"},
+        "/grants": {"user": callers["host"].key, "grant": "manage_all"},
+        "/series": {"type_id": ids["type_id"], "host": callers["host"].key,
+                    "start_local": (start + timedelta(days=40)).replace(tzinfo=None)
+                    .isoformat(), "rrule": "FREQ=WEEKLY;COUNT=2"},
+        "/series/occurrences/{slot_id}": {"scope": "all", "location": "Room 3"},
         "/batch": {"mode": "best_effort", "operations": [
             {"op": "book", "slot_id": ids["other_slot"]}]},
         "/conflicts/resolve": {"action": "override", "kind": "host_overlap",

@@ -210,3 +210,48 @@ def test_audit_log_for_admins(make_caller):
     assert [(e["action"], e["entity_id"]) for e in entries] == [("type.created",
                                                                  str(made["id"]))]
     assert make_caller(role="staff").get("/audit").status_code == 403
+
+
+def test_series_over_http(make_caller):
+    staff = make_caller(role="staff")
+    type_id = make_type(staff, timezone="Europe/Berlin")["id"]
+    today = utcnow().date()
+    monday = today + timedelta(days=7 - today.weekday())
+    first_start = datetime(monday.year, monday.month, monday.day, 9)
+    created = staff.post("/series", json={"type_id": type_id, "host": staff.key,
+                                          "start_local": first_start.isoformat(),
+                                          "rrule": "FREQ=WEEKLY;COUNT=3"})
+    assert created.status_code == 201, created.get_json()
+    window = {"start": iso(soon(0)), "end": iso(soon(30)), "tz": "Europe/Berlin"}
+    found = staff.get("/slots", query_string=window).get_json()["items"]
+    assert [s["start"][11:16] for s in found] == ["09:00", "09:00", "09:00"]
+    second_local = first_start + timedelta(days=7, hours=2)
+    edited = staff.patch(f"/series/occurrences/{found[1]['id']}",
+                         json={"scope": "following", "new_local_start": second_local.isoformat()})
+    assert edited.status_code == 200 and edited.get_json() == {"conflicts": []}
+    after = staff.get("/slots", query_string=window).get_json()["items"]
+    assert [s["start"][11:16] for s in after] == ["09:00", "11:00", "11:00"]
+    empty = staff.post("/series", json={"type_id": type_id, "host": staff.key,
+                                        "start_local": first_start.isoformat(),
+                                        "rrule": "FREQ=WEEKLY;COUNT=1",
+                                        "exdates": [first_start.isoformat()]})
+    assert (empty.status_code, empty.get_json()["code"]) == (422, "empty_rrule")
+    bad_scope = staff.patch(f"/series/occurrences/{found[0]['id']}", json={"scope": "some"})
+    assert bad_scope.status_code == 422
+
+
+def test_a_grant_lets_staff_manage_another_calendar(make_caller):
+    admin, host, helper = make_caller(role="admin"), make_caller(role="staff"), \
+        make_caller(role="staff")
+    slot = make_slot(host, make_type(host)["id"], soon())
+    assert helper.post(f"/slots/{slot['id']}/cancel").status_code == 403
+    bad = admin.post("/grants", json={"user": helper.key, "grant": "manage_calendar"})
+    assert (bad.status_code, bad.get_json()["code"]) == (422, "bad_grant")
+    given = admin.post("/grants", json={"user": helper.key, "grant": "manage_calendar",
+                                        "target": host.key})
+    assert given.status_code == 201
+    assert admin.post("/grants", json={"user": helper.key, "grant": "manage_calendar",
+                                       "target": host.key}).status_code == 409
+    assert helper.post(f"/slots/{slot['id']}/cancel").status_code == 200
+    assert admin.delete(f"/grants/{given.get_json()['id']}").status_code == 204
+    assert admin.get("/grants").get_json() == []

@@ -146,6 +146,7 @@ def edit(session: Session, *, actor: HostUser, slot_id: int, scope: str,
 
     def work() -> list[dict]:
         anchor = slots.load_slot(session, slot_id)
+        access.require_manage_host(session, actor, anchor.host_key)
         if anchor.series_id is None:
             raise InvalidInput("this slot is not part of a series", code="not_in_series")
         if scope != "this" and new_local_start is not None and \

@@ -142,7 +142,9 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
         batch_api,
         bookings,
         conflicts_api,
+        grants_api,
         me,
+        series_api,
         slots,
         tokens_api,
         types,
@@ -163,8 +165,8 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
-    blueprints = [m.blp for m in (me, types, slots, bookings, batch_api, conflicts_api,
-                                  tokens_api)]
+    blueprints = [m.blp for m in (me, types, slots, series_api, bookings, batch_api,
+                                  conflicts_api, grants_api, tokens_api)]
     blueprints.append(conflicts_api.audit_blp)
     for blueprint in blueprints:
         api.register(blueprint)

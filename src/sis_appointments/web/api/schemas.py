@@ -6,14 +6,42 @@ so a student cannot set ``status``, ``student`` or ``capacity`` by adding them t
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from collections.abc import Mapping
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from sis_appointments.domain.timezones import zone
+
+
+def _nul_free(value, path="") -> None:
+    """Refuse NUL characters anywhere: databases cannot store them in text."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError("must not contain NUL characters", path or "_schema")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _nul_free(key, path)
+            _nul_free(item, str(key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _nul_free(item, path)
 
 
 class Strict(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        _nul_free(data)
+        return data
 
 
 def _zone(value: str) -> None:

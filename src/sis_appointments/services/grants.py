@@ -1,0 +1,65 @@
+"""Grants on top of the host's roles: who may manage another host's calendar (admins only)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sis_appointments.host import HostUser
+from sis_appointments.models import RoleGrant
+from sis_appointments.services import audit, tx
+
+GRANTS = ("manage_calendar", "manage_all")
+
+
+def _admin(actor: HostUser) -> None:
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins manage grants")
+
+
+def listed(session: Session, actor: HostUser) -> list[RoleGrant]:
+    _admin(actor)
+    return list(session.scalars(select(RoleGrant).order_by(RoleGrant.id)))
+
+
+def give(session: Session, *, actor: HostUser, user_key: str, grant: str,
+         target_key: str | None = None) -> RoleGrant:
+    """``manage_calendar`` needs the calendar's host as ``target_key``; ``manage_all`` none."""
+    _admin(actor)
+    if grant not in GRANTS:
+        raise InvalidInput(f"grant must be one of {', '.join(GRANTS)}", code="bad_grant")
+    if (grant == "manage_calendar") != bool(target_key):
+        raise InvalidInput("manage_calendar names a target host; manage_all does not",
+                           code="bad_grant")
+
+    def work() -> RoleGrant:
+        row = RoleGrant(user_key=user_key, grant=grant, target_key=target_key,
+                        created_by=actor.key)
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict("this grant exists already", code="grant_exists") from exc
+        audit.record(session, actor_key=actor.key, action="grant.given", entity_type="grant",
+                     entity_id=row.id, after={"user_key": user_key, "grant": grant,
+                                              "target_key": target_key})
+        return row
+
+    return tx.run(session, work)
+
+
+def revoke(session: Session, *, actor: HostUser, grant_id: int) -> None:
+    _admin(actor)
+
+    def work() -> None:
+        row = session.get(RoleGrant, grant_id)
+        if row is None:
+            raise NotFound(f"grant {grant_id} does not exist")
+        audit.record(session, actor_key=actor.key, action="grant.revoked", entity_type="grant",
+                     entity_id=row.id, before={"user_key": row.user_key, "grant": row.grant,
+                                               "target_key": row.target_key})
+        session.delete(row)
+
+    tx.run(session, work)
