@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain import rules
-from sis_appointments.domain.errors import Conflict, Forbidden, NotFound, RuleViolation
+from sis_appointments.domain.errors import Conflict, Forbidden, RuleViolation
 from sis_appointments.domain.timezones import zone
 from sis_appointments.host import AppointmentEvent, HostUser
 from sis_appointments.models import (
@@ -63,18 +62,8 @@ def booking_state(booking: Booking) -> dict:
             "status": booking.status}
 
 
-def _load_slot(session: Session, slot_id: int) -> Slot:
-    slot = session.get(Slot, slot_id, options=[joinedload(Slot.type)])
-    if slot is None:
-        raise NotFound(f"slot {slot_id} does not exist")
-    return slot
-
-
-def _load_booking(session: Session, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(f"booking {booking_id} does not exist")
-    return booking
+def load_slot(session: Session, slot_id: int) -> Slot:
+    return tx.get(session, Slot, slot_id, "slot", [joinedload(Slot.type)])
 
 
 def take_seat(session: Session, slot: Slot) -> bool:
@@ -157,7 +146,7 @@ def book(session: Session, *, actor: HostUser, slot_id: int, student_key: str | 
     override = _override_allowed(actor, override_reason)
 
     def work() -> Booking:
-        slot = _load_slot(session, slot_id)
+        slot = load_slot(session, slot_id)
         if actor.key != student_key:
             access.require_manage_host(session, actor, slot.host_key)
         if slot.status != "open" or not slot.type.active:
@@ -174,11 +163,7 @@ def book(session: Session, *, actor: HostUser, slot_id: int, student_key: str | 
         check_student(session, slot, student_key, now, overridable=not override)
         booking = Booking(slot_id=slot.id, student_key=student_key, reason=reason,
                           booked_by=actor.key)
-        session.add(booking)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict("the student already holds this slot", code="already_booked") from exc
+        tx.add_unique(session, booking, "the student already holds this slot", "already_booked")
         audit.record(session, actor_key=actor.key, action="booking.created",
                      entity_type="booking", entity_id=booking.id, after=booking_state(booking),
                      reason=override_reason if override else None)
@@ -197,7 +182,7 @@ def cancel(session: Session, *, actor: HostUser, booking_id: int, reason: str = 
     now = now or utcnow()
 
     def work() -> Booking:
-        booking = _load_booking(session, booking_id)
+        booking = tx.get(session, Booking, booking_id, "booking")
         slot = booking.slot
         access.require_booking_access(session, actor, booking.student_key, slot.host_key)
         tx.lock_slots(session, [slot.id])
@@ -239,8 +224,8 @@ def reschedule(session: Session, *, actor: HostUser, booking_id: int, target_slo
     override = _override_allowed(actor, override_reason)
 
     def work() -> Booking:
-        booking = _load_booking(session, booking_id)
-        old, target = booking.slot, _load_slot(session, target_slot_id)
+        booking = tx.get(session, Booking, booking_id, "booking")
+        old, target = booking.slot, load_slot(session, target_slot_id)
         access.require_booking_access(session, actor, booking.student_key, old.host_key)
         if actor.key != booking.student_key:
             access.require_manage_host(session, actor, target.host_key)
@@ -291,7 +276,7 @@ def mark_attendance(session: Session, *, actor: HostUser, booking_id: int, statu
     now = now or utcnow()
 
     def work() -> Booking:
-        booking = _load_booking(session, booking_id)
+        booking = tx.get(session, Booking, booking_id, "booking")
         access.require_manage_host(session, actor, booking.slot.host_key)
         if not booking.active:
             raise Conflict("a cancelled booking has no attendance", code="not_active")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain.errors import Conflict, InvalidInput, SchedulingError
@@ -90,11 +89,7 @@ def override(session: Session, *, actor: HostUser, kind: str, subject: str,
     def work() -> ConflictOverride:
         row = ConflictOverride(kind=kind, subject=subject, reason=reason.strip(),
                                actor_key=actor.key)
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict("this conflict is already kept", code="already_overridden") from exc
+        tx.add_unique(session, row, "this conflict is already kept", "already_overridden")
         audit.record(session, actor_key=actor.key, action="conflict.overridden",
                      entity_type="conflict", entity_id=f"{kind}:{subject}", reason=row.reason)
         return row

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.host import HostUser
 from sis_appointments.models import RoleGrant
 from sis_appointments.services import audit, tx
@@ -37,11 +36,7 @@ def give(session: Session, *, actor: HostUser, user_key: str, grant: str,
     def work() -> RoleGrant:
         row = RoleGrant(user_key=user_key, grant=grant, target_key=target_key,
                         created_by=actor.key)
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict("this grant exists already", code="grant_exists") from exc
+        tx.add_unique(session, row, "this grant exists already", "grant_exists")
         audit.record(session, actor_key=actor.key, action="grant.given", entity_type="grant",
                      entity_id=row.id, after={"user_key": user_key, "grant": grant,
                                               "target_key": target_key})
@@ -54,9 +49,7 @@ def revoke(session: Session, *, actor: HostUser, grant_id: int) -> None:
     _admin(actor)
 
     def work() -> None:
-        row = session.get(RoleGrant, grant_id)
-        if row is None:
-            raise NotFound(f"grant {grant_id} does not exist")
+        row = tx.get(session, RoleGrant, grant_id, "grant")
         audit.record(session, actor_key=actor.key, action="grant.revoked", entity_type="grant",
                      entity_id=row.id, before={"user_key": row.user_key, "grant": row.grant,
                                                "target_key": row.target_key})

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Conflict, InvalidInput, NotFound
+from sis_appointments.domain.errors import Conflict, InvalidInput
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.domain.timezones import to_utc, zone
 from sis_appointments.host import AppointmentEvent, HostUser
@@ -229,9 +229,3 @@ def _retime_series(series: Series, shift: timedelta, duration, location, capacit
         series.capacity = capacity
     series.version += 1
 
-
-def load(session: Session, series_id: int) -> Series:
-    series = session.get(Series, series_id)
-    if series is None:
-        raise NotFound(f"series {series_id} does not exist")
-    return series

@@ -14,7 +14,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain import slots as domain_slots
-from sis_appointments.domain.errors import Conflict, InvalidInput, NotFound
+from sis_appointments.domain.errors import Conflict, InvalidInput
 from sis_appointments.host import AppointmentEvent, HostUser
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -66,10 +66,7 @@ def clashes(session: Session, slot_type: AppointmentType, host_key: str,
 
 
 def load_type(session: Session, type_id: int) -> AppointmentType:
-    slot_type = session.get(AppointmentType, type_id)
-    if slot_type is None:
-        raise NotFound(f"appointment type {type_id} does not exist")
-    return slot_type
+    return tx.get(session, AppointmentType, type_id, "appointment type")
 
 
 def check_host(slot_type: AppointmentType, host_key: str) -> None:
@@ -122,10 +119,7 @@ def create_custom(session: Session, *, actor: HostUser, type_id: int, host_key: 
 
 
 def load_slot(session: Session, slot_id: int) -> Slot:
-    slot = session.get(Slot, slot_id)
-    if slot is None:
-        raise NotFound(f"slot {slot_id} does not exist")
-    return slot
+    return booking.load_slot(session, slot_id)
 
 
 def change(session: Session, slot: Slot, *, actor: HostUser, start: datetime | None = None,

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from sis_appointments.domain.errors import Conflict, NotFound
 from sis_appointments.models import Slot
 
 T = TypeVar("T")
@@ -85,3 +86,21 @@ def lock_people(session: Session, *keys: str) -> None:
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                         {"k": int.from_bytes(digest, "big", signed=True)})
+
+
+def get(session: Session, model: type[T], row_id: int, what: str, options=()) -> T:
+    """The row of ``model`` with ``row_id``, or NotFound naming ``what``."""
+    row = session.get(model, row_id, options=list(options))
+    if row is None:
+        raise NotFound(f"{what} {row_id} does not exist")
+    return row
+
+
+def add_unique(session: Session, row, message: str, code: str):
+    """Insert ``row``; a unique-constraint clash (a concurrent twin) becomes a Conflict."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, code=code) from exc
+    return row

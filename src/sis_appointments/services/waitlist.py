@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Conflict, NotFound, SchedulingError
+from sis_appointments.domain.errors import Conflict, SchedulingError
 from sis_appointments.host import AppointmentEvent, HostUser
 from sis_appointments.models import Booking, Notification, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
@@ -46,9 +45,7 @@ def join(session: Session, *, actor: HostUser, slot_id: int, student_key: str | 
     student_key = access.student_for(actor, student_key)
 
     def work() -> WaitlistEntry:
-        slot = session.get(Slot, slot_id)
-        if slot is None:
-            raise NotFound(f"slot {slot_id} does not exist")
+        slot = tx.get(session, Slot, slot_id, "slot")
         if actor.key != student_key:
             access.require_manage_host(session, actor, slot.host_key)
         tx.lock_slots(session, [slot.id])
@@ -69,12 +66,8 @@ def join(session: Session, *, actor: HostUser, slot_id: int, student_key: str | 
             raise Conflict("the waitlist is full", code="waitlist_full",
                            **booking.slot_state(session, slot))
         entry = WaitlistEntry(slot_id=slot.id, student_key=student_key, created_at=now)
-        session.add(entry)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict("the student is already waiting for this slot",
-                           code="already_waiting") from exc
+        tx.add_unique(session, entry, "the student is already waiting for this slot",
+                      "already_waiting")
         audit.record(session, actor_key=actor.key, action="waitlist.joined",
                      entity_type="waitlist_entry", entity_id=entry.id, after=_state(entry))
         _announce(session, "waitlist_joined", entry, actor, position=waiting + 1)
@@ -87,7 +80,7 @@ def leave(session: Session, *, actor: HostUser, entry_id: int) -> WaitlistEntry:
     """Leave a waitlist (an offered seat is passed on to the next in line)."""
 
     def work() -> WaitlistEntry:
-        entry = _load(session, entry_id)
+        entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
         access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
         tx.lock_slots(session, [entry.slot_id])
         session.refresh(entry)
@@ -114,7 +107,7 @@ def accept_offer(session: Session, *, actor: HostUser, entry_id: int,
     now = now or utcnow()
 
     def work() -> Booking:
-        entry = _load(session, entry_id)
+        entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
         access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
         tx.lock_slots(session, [entry.slot_id])
         session.refresh(entry)
@@ -215,18 +208,5 @@ def _notify(session: Session, entry: WaitlistEntry, event: str) -> None:
                  if entry.offer_expires_at else None},
         dedupe_key=f"{event}:{entry.id}",
     ))
-
-
-def _load(session: Session, entry_id: int) -> WaitlistEntry:
-    entry = session.get(WaitlistEntry, entry_id)
-    if entry is None:
-        raise NotFound(f"waitlist entry {entry_id} does not exist")
-    return entry
-
-
-def release_for(session: Session, slot_ids) -> None:
-    """Used by moves and capacity changes: promote into every slot that has room."""
-    for slot in session.scalars(select(Slot).where(Slot.id.in_(list(slot_ids)))):
-        promote(session, slot, utcnow())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 
 from sis_appointments import db, permissions
@@ -23,6 +23,9 @@ def _bearer() -> str | None:
 
 def user_key() -> str:
     """The user behind the request (by token or session), else the client address."""
+    resolved = g.get("_appt_api_actor")  # set by the API's authentication, which ran first
+    if resolved is not None:
+        return f"user:{resolved.key}"
     secret = _bearer()
     if secret:
         row = tokens.authenticate(db.session(), secret)
