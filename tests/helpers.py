@@ -31,9 +31,14 @@ class Auth:
         return self.client.post("/logout", data={"csrf_token": token})
 
 
+# Broadcast hooks that collect contributions rather than announce an event.
+COLLECTING_HOOKS = {"appointments_notification_channels"}
+
+
 def event_hook_names() -> list[str]:
-    """The plugin's event hooks: its specs that are not firstresult look-ups."""
+    """The plugin's event hooks: its specs that are neither look-ups nor collectors."""
     from sis_appointments.hooks import specs
 
     return [name for name, fn in inspect.getmembers(specs, inspect.isfunction)
-            if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")]
+            if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")
+            and name not in COLLECTING_HOOKS]

@@ -69,3 +69,33 @@ def extend_horizon() -> None:
 def expire_offers() -> None:
     """Expire waitlist offers past their time and pass the seats on (run every minute)."""
     click.echo(f"{waitlist.expire_offers(db.session())} offers expired")
+
+
+@appointments.command("worker")
+def worker() -> None:
+    """Run the background jobs (delivery, reminders, offers, horizon, digest) until stopped.
+
+    Start one or several: each job still runs once per interval (a lease in the database).
+    """
+    from sis_appointments.notify import jobs
+
+    state = current_app.extensions["sis_appointments"]
+    click.echo("sis-appointments worker: " + ", ".join(
+        f"{name} every {int(job.every.total_seconds())}s" for name, job in jobs.JOBS.items()))
+    try:
+        jobs.scheduler(state, current_app._get_current_object(), blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("worker stopped")
+
+
+@appointments.command("run-job")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Run one background job now (if no other process runs it and it is due)."""
+    from sis_appointments.notify import jobs
+
+    if name not in jobs.JOBS:
+        raise click.BadParameter(f"choose from {', '.join(jobs.JOBS)}", param_hint="NAME")
+    result = jobs.run_job(current_app.extensions["sis_appointments"], name, jobs.holder_name())
+    click.echo(f"{name}: {result}" if result is not None else
+               f"{name}: not run (another process holds it, or it ran recently)")

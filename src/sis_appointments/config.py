@@ -30,6 +30,36 @@ DEFAULTS: dict[str, object] = {
     "SIS_APPOINTMENTS_RATE_LIMIT_WRITES": "20/minute",
     # All API calls per personal token.
     "SIS_APPOINTMENTS_RATE_LIMIT_TOKENS": "600/minute",
+    # The site's public address (https://sis.example.edu), for links in emails and feeds.
+    "SIS_APPOINTMENTS_PUBLIC_URL": None,
+    # SMTP server for email notifications; None turns the email channel off.
+    "SIS_APPOINTMENTS_SMTP_HOST": None,
+    "SIS_APPOINTMENTS_SMTP_PORT": 25,
+    # Upgrade the SMTP connection with STARTTLS before logging in.
+    "SIS_APPOINTMENTS_SMTP_STARTTLS": False,
+    # SMTP login, if the server wants one.
+    "SIS_APPOINTMENTS_SMTP_USERNAME": None,
+    "SIS_APPOINTMENTS_SMTP_PASSWORD": None,
+    # The sender of notification emails; its domain also names calendar events (UIDs).
+    "SIS_APPOINTMENTS_MAIL_FROM": "appointments@localhost",
+    # Webhook endpoints: a list of {"name", "url", "secret", "events": [...] or ["*"]}.
+    "SIS_APPOINTMENTS_WEBHOOKS": [],
+    # Seconds an SMTP server or a webhook endpoint has to answer.
+    "SIS_APPOINTMENTS_DELIVERY_TIMEOUT": 10,
+    # Attempts before a notification becomes a dead letter (an admin can retry it).
+    "SIS_APPOINTMENTS_OUTBOX_MAX_ATTEMPTS": 8,
+    # Seconds before the first retry; each further retry waits twice as long (up to 6 h).
+    "SIS_APPOINTMENTS_OUTBOX_BACKOFF": 30,
+    # Run the background jobs (delivery, reminders, offers, horizon, digest) in this
+    # process; any number of processes may, each job still runs once per interval.
+    "SIS_APPOINTMENTS_RUN_JOBS": False,
+    # A student directory over REST (for a SIS not written in Python): its base URL and
+    # bearer token; None leaves student look-ups to the host's hooks.
+    "SIS_APPOINTMENTS_DIRECTORY_URL": None,
+    "SIS_APPOINTMENTS_DIRECTORY_TOKEN": None,
+    # Seconds the directory has to answer, and how long its answers are kept.
+    "SIS_APPOINTMENTS_DIRECTORY_TIMEOUT": 5,
+    "SIS_APPOINTMENTS_DIRECTORY_CACHE_SECONDS": 300,
 }
 
 
@@ -78,4 +108,43 @@ def load(config: dict) -> dict[str, object]:
         raise ConfigError(
             f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}"
         )
+    _check_delivery(settings)
     return settings
+
+
+def _positive(settings: dict, key: str, upper: float) -> None:
+    value = settings[key]
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= upper:
+        raise ConfigError(f"{key} must be a number above 0 and at most {upper}, got {value!r}")
+
+
+def _check_delivery(settings: dict) -> None:
+    for key, upper in (("SIS_APPOINTMENTS_SMTP_PORT", 65535),
+                       ("SIS_APPOINTMENTS_DELIVERY_TIMEOUT", 300),
+                       ("SIS_APPOINTMENTS_OUTBOX_MAX_ATTEMPTS", 100),
+                       ("SIS_APPOINTMENTS_OUTBOX_BACKOFF", 86400),
+                       ("SIS_APPOINTMENTS_DIRECTORY_TIMEOUT", 300),
+                       ("SIS_APPOINTMENTS_DIRECTORY_CACHE_SECONDS", 86400)):
+        _positive(settings, key, upper)
+    sender = settings["SIS_APPOINTMENTS_MAIL_FROM"]
+    if not isinstance(sender, str) or "@" not in sender:
+        raise ConfigError(f"SIS_APPOINTMENTS_MAIL_FROM must be an email address, got {sender!r}")
+    for key in ("SIS_APPOINTMENTS_PUBLIC_URL", "SIS_APPOINTMENTS_DIRECTORY_URL"):
+        url = settings[key]
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            raise ConfigError(f"{key} must be an http(s) URL, got {url!r}")
+    hooks = settings["SIS_APPOINTMENTS_WEBHOOKS"]
+    names = set()
+    if not isinstance(hooks, list | tuple):
+        raise ConfigError("SIS_APPOINTMENTS_WEBHOOKS must be a list of endpoints")
+    for hook in hooks:
+        ok = (isinstance(hook, dict) and isinstance(hook.get("name"), str)
+              and 0 < len(hook["name"]) <= 50 and str(hook.get("url", "")).startswith(
+                  ("http://", "https://")) and isinstance(hook.get("secret"), str)
+              and len(hook["secret"]) >= 16 and isinstance(hook.get("events", ["*"]), list))
+        if not ok or hook["name"] in names:
+            raise ConfigError(
+                "each of SIS_APPOINTMENTS_WEBHOOKS needs a unique name, an http(s) url, a "
+                "secret of at least 16 characters and a list of events; check the one named "
+                f"{hook.get('name') if isinstance(hook, dict) else hook!r}")
+        names.add(hook["name"])

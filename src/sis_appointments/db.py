@@ -34,9 +34,11 @@ def make_engine(url: str, sqlite_busy_timeout: float, pool_size: int = 10) -> En
     return engine
 
 
-def make_sessionmaker(engine: Engine, pm) -> sessionmaker[Session]:
-    """Sessions carry the plugin manager in ``info`` so post-commit events can reach the host."""
-    return sessionmaker(bind=engine, expire_on_commit=False, info={"pm": pm})
+def make_sessionmaker(engine: Engine, pm, settings: dict | None = None) -> sessionmaker[Session]:
+    """Sessions carry the plugin manager and the plugin's settings in ``info``, so services
+    reach the host and post-commit events reach the host and the outbox its webhooks."""
+    return sessionmaker(bind=engine, expire_on_commit=False,
+                        info={"pm": pm, "settings": settings or {}})
 
 
 def session() -> Session:

@@ -23,6 +23,27 @@ class AppointmentsState:
     sessionmaker: sessionmaker[Session]
     socketio: object = None  # flask_socketio.SocketIO, set by init_app
     cache: object = None  # flask_caching.Cache, set by init_app
+    scheduler: object = None  # the APScheduler scheduler, with SIS_APPOINTMENTS_RUN_JOBS
+
+    def make_channels(self) -> dict:
+        """Fresh notification channels for one delivery run (they hold connections)."""
+        from sis_appointments.notify import channels
+
+        made = {"inapp": channels.InAppChannel(self.settings)}
+        if self.settings["SIS_APPOINTMENTS_SMTP_HOST"]:
+            made["email"] = channels.EmailChannel(self.settings)
+        if self.settings["SIS_APPOINTMENTS_WEBHOOKS"]:
+            made["webhook"] = channels.WebhookChannel(self.settings)
+        for found in self.pm.hook.appointments_notification_channels(settings=self.settings):
+            made.update({channel.name: channel for channel in found or ()})
+        return made
+
+    def emit(self, event: str, payload: dict, room: str) -> None:
+        """Push ``event`` to a socket room (e.g. ``user:<key>``), in any worker process."""
+        from sis_appointments.web.sockets import NAMESPACE
+
+        if self.socketio is not None:
+            self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
 
 
 class _HostObjectManager(pluggy.PluginManager):
@@ -66,16 +87,23 @@ class AppointmentsPlugin:
             settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"],
             settings["SIS_APPOINTMENTS_DB_POOL_SIZE"],
         )
-        app.extensions["sis_appointments"] = AppointmentsState(
-            pm=pm, settings=settings, engine=engine, sessionmaker=db.make_sessionmaker(engine, pm)
-        )
+        factory = db.make_sessionmaker(engine, pm, settings)
+        state = app.extensions["sis_appointments"] = AppointmentsState(
+            pm=pm, settings=settings, engine=engine, sessionmaker=factory)
+        factory.kw["info"]["channels"] = tuple(
+            name for name in state.make_channels() if name != "webhook")
         app.teardown_appcontext(db.close_session)
         app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
         app.register_blueprint(admin.bp, url_prefix=settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"])
         app.cli.add_command(cli.appointments)
         register_filters(app)
         init_api(app, settings)
-        app.extensions["sis_appointments"].socketio = init_sockets(app, settings)
+        state.socketio = init_sockets(app, settings)
+        if settings["SIS_APPOINTMENTS_RUN_JOBS"]:
+            from sis_appointments.notify import jobs
+
+            state.scheduler = jobs.scheduler(state, app)
+            state.scheduler.start()
 
 
 def init_app(app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:

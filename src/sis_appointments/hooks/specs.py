@@ -58,6 +58,19 @@ def appointments_profile_url(student_key):
 
 
 @hookspec
+def appointments_notification_channels(settings):
+    """Return a list of extra notification channels, e.g. SMS.
+
+    A channel is an object with a ``name`` (what users pick in their preferences) and
+    ``send(delivery)``: ``delivery.recipient`` has the person's ``name``, ``email`` and
+    ``timezone``, ``delivery.message`` the rendered ``subject``, ``text`` and ``html``, and
+    ``delivery.notification`` the outbox row (``event``, ``payload``, ``dedupe_key``).
+    ``send`` returns once the message is handed over and raises to have it retried.
+    ``settings`` are the plugin's SIS_APPOINTMENTS_* settings.
+    """
+
+
+@hookspec
 def appointments_booking_created(event):
     """A booking was made; ``event`` is an ``AppointmentEvent`` naming the booking."""
 

@@ -8,7 +8,13 @@ from sis_appointments.models.admin import (
     Setting,
 )
 from sis_appointments.models.base import PREFIX, Base, UTCDateTime, metadata, utcnow
-from sis_appointments.models.notify import InAppNotification, Notification, NotificationPreference
+from sis_appointments.models.notify import (
+    FeedToken,
+    InAppNotification,
+    JobLease,
+    Notification,
+    NotificationPreference,
+)
 from sis_appointments.models.scheduling import (
     ACTIVE_BOOKING_STATUSES,
     AppointmentType,
@@ -29,8 +35,10 @@ __all__ = [
     "Base",
     "Booking",
     "ConflictOverride",
+    "FeedToken",
     "IdempotencyKey",
     "InAppNotification",
+    "JobLease",
     "Notification",
     "NotificationPreference",
     "RoleGrant",

@@ -1,4 +1,4 @@
-"""The notification outbox, users' notification preferences and in-app notifications."""
+"""The notification outbox, preferences, in-app notifications, feed tokens and job leases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sis_appointments.models.base import Base, JSONType, Timestamps, UTCDateTime
 
-OUTBOX_STATUSES = ("pending", "sent", "dead")
+OUTBOX_STATUSES = ("pending", "sent", "skipped", "dead")
 
 
 class Notification(Timestamps, Base):
@@ -17,7 +17,7 @@ class Notification(Timestamps, Base):
 
     __tablename__ = "appt_notification"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        CheckConstraint("status IN ('pending', 'sent', 'skipped', 'dead')", name="status"),
         Index("ix_appt_notification_due", "status", "next_attempt_at"),
     )
 
@@ -58,4 +58,27 @@ class InAppNotification(Timestamps, Base):
     body: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str | None] = mapped_column(String(500))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    notification_id: Mapped[int | None] = mapped_column(ForeignKey("appt_notification.id"))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("appt_notification.id"),
+                                                        unique=True)
+
+
+class FeedToken(Timestamps, Base):
+    """A user's private calendar subscription URL token; only its SHA-256 hash is stored."""
+
+    __tablename__ = "appt_feed_token"
+
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class JobLease(Base):
+    """Who runs a background job now and when it last started: one runner per job at a time."""
+
+    __tablename__ = "appt_job"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_result: Mapped[str | None] = mapped_column(Text)

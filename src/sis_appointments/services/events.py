@@ -1,9 +1,9 @@
 """Post-commit events: collected during a transaction, announced to the host after commit.
 
-``announce(session, event)`` queues an ``AppointmentEvent``; when the session commits, each is
-passed to the host hook ``appointments_<event.name>``. A rollback discards the queue, so a
-change that did not happen is never announced. Socket emits and notifications hang off the
-same queue later.
+``announce(session, event)`` writes the event's notifications to the outbox (in the same
+transaction) and queues an ``AppointmentEvent``; when the session commits, each is passed to
+the host hook ``appointments_<event.name>`` and to the listeners (socket emits). A rollback
+discards both, so a change that did not happen is never announced.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ def subscribe(factory, listener) -> None:
 
 
 def announce(session: Session, event: AppointmentEvent) -> None:
-    """Queue ``event`` to be announced after ``session`` commits."""
+    """Write ``event``'s notifications and queue it to be announced after ``session`` commits."""
+    from sis_appointments.services import outbox
+
+    outbox.write(session, event)
     session.info.setdefault(QUEUE, []).append(event)
 
 

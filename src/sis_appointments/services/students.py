@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sis_appointments.host import AppointmentEvent
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
-from sis_appointments.services import audit, events, tx, waitlist
+from sis_appointments.services import audit, tx, waitlist
 from sis_appointments.services import booking as seats
 
 
@@ -38,10 +37,7 @@ def _cancel(session: Session, booking: Booking, reason: str) -> bool:
         session, actor_key=None, action="booking.cancelled", entity_type="booking",
         entity_id=booking.id, before=before, after={"status": "cancelled"}, reason=reason,
     )
-    events.announce(
-        session,
-        AppointmentEvent("booking_cancelled", "booking", booking.id, data={"reason": reason}),
-    )
+    seats.announce(session, "booking_cancelled", booking, None, reason=reason)
     return True
 
 

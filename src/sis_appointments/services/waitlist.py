@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from sis_appointments.domain.errors import Conflict, SchedulingError
 from sis_appointments.host import AppointmentEvent, HostUser
-from sis_appointments.models import Booking, Notification, Slot, WaitlistEntry, utcnow
+from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
-from sis_appointments.services import access, audit, booking, events, tx
+from sis_appointments.services import access, audit, booking, events, outbox, tx
 
 
 def position(session: Session, entry: WaitlistEntry) -> int | None:
@@ -167,7 +167,7 @@ def promote(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
             audit.record(session, actor_key=None, action="waitlist.offered",
                          entity_type="waitlist_entry", entity_id=entry.id,
                          after={**_state(entry), "expires": entry.offer_expires_at.isoformat()})
-            _notify(session, entry, "waitlist_offer")
+            _offered(session, entry)
         else:
             _seat(session, entry, None, now)
         promoted.append(entry)
@@ -187,7 +187,6 @@ def _seat(session: Session, entry: WaitlistEntry, actor: HostUser | None,
                  entity_type="waitlist_entry", entity_id=entry.id, before=before,
                  after={**_state(entry), "booking_id": new.id})
     _announce(session, "waitlist_promoted", entry, actor, booking_id=new.id)
-    _notify(session, entry, "waitlist_promoted")
     return new
 
 
@@ -198,15 +197,9 @@ def _announce(session: Session, name: str, entry: WaitlistEntry, actor: HostUser
         {"slot_id": entry.slot_id, "student_key": entry.student_key, **data}))
 
 
-def _notify(session: Session, entry: WaitlistEntry, event: str) -> None:
-    """Queue the student's notice in the outbox; delivery happens after commit."""
-    session.add(Notification(
-        event=event, recipient_key=entry.student_key, channel="default",
-        payload={"slot_id": entry.slot_id, "waitlist_entry_id": entry.id,
-                 "booking_id": entry.booking_id,
-                 "offer_expires_at": entry.offer_expires_at.isoformat()
-                 if entry.offer_expires_at else None},
-        dedupe_key=f"{event}:{entry.id}",
-    ))
-
-
+def _offered(session: Session, entry: WaitlistEntry) -> None:
+    """Tell the student a seat is held for them (the host hears of it when they accept)."""
+    outbox.write(session, AppointmentEvent(
+        "waitlist_offered", "waitlist_entry", entry.id, None,
+        {"slot_id": entry.slot_id, "student_key": entry.student_key,
+         "offer_expires_at": entry.offer_expires_at.isoformat()}))

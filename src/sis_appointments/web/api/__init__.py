@@ -141,11 +141,14 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
     from sis_appointments.web.api import (
         batch_api,
         bookings,
+        calendar_api,
         conflicts_api,
         grants_api,
+        inbox_api,
         me,
         series_api,
         slots,
+        system_api,
         tokens_api,
         types,
     )
@@ -166,8 +169,9 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
     blueprints = [m.blp for m in (me, types, slots, series_api, bookings, batch_api,
-                                  conflicts_api, grants_api, tokens_api)]
-    blueprints.append(conflicts_api.audit_blp)
+                                  conflicts_api, grants_api, tokens_api, inbox_api,
+                                  calendar_api, system_api)]
+    blueprints += [conflicts_api.audit_blp, calendar_api.exports_blp]
     for blueprint in blueprints:
         api.register(blueprint)
     init_limits(app, settings, blueprints)

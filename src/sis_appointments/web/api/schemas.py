@@ -265,3 +265,88 @@ class TokenOut(Schema):
     revoked_at = Instant(allow_none=True)
     created_at = Instant()
     token = fields.String(dump_only=True, metadata={"description": "shown once, at creation"})
+
+
+class InAppOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = Instant()
+    read_at = Instant(allow_none=True)
+
+
+class InAppList(Schema):
+    items = fields.List(fields.Nested(InAppOut))
+    unread = fields.Integer()
+
+
+class InAppQuery(Strict):
+    unread = fields.Boolean(load_default=False)
+    before = fields.Integer(validate=validate.Range(min=1, max=2147483647))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class Marked(Schema):
+    marked_read = fields.Integer()
+
+
+class Preferences(Schema):
+    channels = fields.List(fields.String())
+    events = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    reminder_lead_minutes = fields.List(fields.Integer())
+    locked = fields.List(fields.Dict())
+
+
+class PreferencesIn(Strict):
+    events = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                         values=fields.List(fields.String(validate=validate.Length(max=32)),
+                                            validate=validate.Length(max=20)),
+                         validate=validate.Length(max=20))
+    reminder_lead_minutes = fields.List(fields.Integer(), validate=validate.Length(max=5))
+
+
+class FeedOut(Schema):
+    url = fields.String()
+    token = fields.String()
+
+
+class Range(Strict):
+    start = Instant(required=True)
+    end = Instant(required=True)
+    type_id = fields.Integer(validate=validate.Range(min=1, max=2147483647))
+    host = fields.String(validate=validate.Length(min=1, max=64))
+    status = fields.String(validate=validate.Length(min=1, max=16))
+
+
+class OutboxQuery(Strict):
+    status = fields.String(load_default="dead", validate=validate.OneOf(
+        ["pending", "sent", "skipped", "dead"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class OutboxOut(Schema):
+    id = fields.Integer()
+    event = fields.String()
+    recipient = fields.String(attribute="recipient_key")
+    channel = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = Instant(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    sent_at = Instant(allow_none=True)
+    dedupe_key = fields.String()
+    created_at = Instant()
+
+
+class SettingIn(Strict):
+    value = fields.Raw(required=True)
+
+
+class JobOut(Schema):
+    name = fields.String()
+    every_seconds = fields.Integer()
+    running = fields.Boolean()
+    last_started_at = Instant(allow_none=True)
+    last_finished_at = Instant(allow_none=True)
+    last_result = fields.String(allow_none=True)

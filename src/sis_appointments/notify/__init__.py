@@ -1,0 +1,1 @@
+"""Delivering the outbox: rendering messages, the channels, calendar files, the jobs."""

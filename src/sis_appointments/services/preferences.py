@@ -1,0 +1,120 @@
+"""Who hears of what, on which channels: a user's own choices over the system defaults.
+
+A preference row switches one event on one channel for one user; the row for the event
+``reminder`` on channel ``*`` holds the user's reminder lead times. A student always gets
+the email when someone else cancelled their appointment: they cannot switch that off.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sis_appointments.domain.errors import InvalidInput
+from sis_appointments.host import HostUser
+from sis_appointments.models import NotificationPreference
+from sis_appointments.services import audit, settings, tx
+
+LEADS = ("reminder", "*")  # the row holding a user's reminder lead times
+MANDATORY = {("booking_cancelled", "email")}  # for students, when someone else cancelled
+
+
+def channel_names(session: Session) -> tuple[str, ...]:
+    """The channels people can choose: those configured (email needs an SMTP server) and
+    those the host's plugins add."""
+    return tuple(session.info.get("channels", settings.BUILTIN_CHANNELS))
+
+
+def _rows(session: Session, user_keys, event: str | None = None) -> list[NotificationPreference]:
+    query = select(NotificationPreference).where(NotificationPreference.user_key.in_(user_keys))
+    if event is not None:
+        query = query.where(NotificationPreference.event.in_((event, LEADS[0])))
+    return list(session.scalars(query))
+
+
+def channels_for(session: Session, recipients: list[tuple[str, str]], event: str,
+                 forced: frozenset[tuple[str, str]] = frozenset()) -> dict[str, set[str]]:
+    """The channels each (user key, role) recipient hears of ``event`` on; ``forced``
+    holds (user key, channel) pairs that cannot be switched off."""
+    rows = _rows(session, [key for key, _ in recipients], event)
+    chosen = {(r.user_key, r.channel): r.enabled for r in rows if r.event == event}
+    answer = {}
+    for key, role in recipients:
+        default = set(settings.get(session, f"notify_{role}").get(event, ()))
+        wanted = {c for c in channel_names(session) if chosen.get((key, c), c in default)}
+        answer[key] = wanted | {c for k, c in forced if k == key}
+    return answer
+
+
+def lead_minutes(session: Session, user_key: str) -> list[int]:
+    row = session.get(NotificationPreference, (user_key, *LEADS))
+    if row is not None and row.options.get("minutes") is not None:
+        return row.options["minutes"]
+    return settings.get(session, "reminder_lead_minutes")
+
+
+def all_leads(session: Session) -> set[int]:
+    """Every lead time in use: the default and any user's own."""
+    leads = set(settings.get(session, "reminder_lead_minutes"))
+    for options in session.scalars(select(NotificationPreference.options).where(
+            NotificationPreference.event == LEADS[0], NotificationPreference.channel == LEADS[1])):
+        leads.update(options.get("minutes") or ())
+    return leads
+
+
+def role_of(user: HostUser) -> str:
+    return "staff" if user.has_role("admin", "staff") else "student"
+
+
+def view(session: Session, user: HostUser) -> dict:
+    """A user's effective preferences: each event's channels, and reminder lead times."""
+    role = role_of(user)
+    events = settings.ROLE_EVENTS[role]
+    return {
+        "channels": list(channel_names(session)),
+        "events": {e: sorted(channels_for(session, [(user.key, role)], e)[user.key])
+                   for e in events},
+        "reminder_lead_minutes": lead_minutes(session, user.key),
+        "locked": [{"event": e, "channel": c, "why": "staff cancellations always reach you"}
+                   for e, c in sorted(MANDATORY)] if role == "student" else [],
+    }
+
+
+def update(session: Session, *, user: HostUser, events: dict | None = None,
+           reminder_lead_minutes: list | None = None) -> dict:
+    """Set a user's own choices: ``events`` maps an event to the channels wanted."""
+    known = channel_names(session)
+    events = events or {}
+    for event, chans in events.items():
+        if event not in settings.ROLE_EVENTS[role_of(user)]:
+            raise InvalidInput(f"unknown event {event!r}", code="unknown_event")
+        if not isinstance(chans, list) or not all(c in known for c in chans):
+            raise InvalidInput(f"channels of {event} must be a list drawn from "
+                               f"{', '.join(known)}", code="unknown_channel")
+    leads = None if reminder_lead_minutes is None else settings.lead_minutes(
+        reminder_lead_minutes)
+
+    def work():
+        before = view(session, user)
+        for event, chans in events.items():
+            for channel in known:
+                row = session.get(NotificationPreference, (user.key, event, channel))
+                if row is None:
+                    row = NotificationPreference(user_key=user.key, event=event,
+                                                 channel=channel, options={})
+                    session.add(row)
+                row.enabled = channel in chans
+        if leads is not None:
+            row = session.get(NotificationPreference, (user.key, *LEADS))
+            if row is None:
+                row = NotificationPreference(user_key=user.key, event=LEADS[0],
+                                             channel=LEADS[1], enabled=True)
+                session.add(row)
+            row.options = {"minutes": leads}
+        session.flush()
+        after = view(session, user)
+        audit.record(session, actor_key=user.key, action="preferences.changed",
+                     entity_type="user", entity_id=user.key, before=before, after=after)
+        return after
+
+    return tx.run(session, work)

@@ -1,0 +1,96 @@
+"""Calendar files (text/calendar): a booking, the caller's calendar, the private feed URL,
+and CSV exports (text/csv) for staff."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, stream_with_context, url_for
+from flask_smorest import Blueprint
+
+from sis_appointments import db
+from sis_appointments.notify.delivery import calendar_domain
+from sis_appointments.services import calendars, exports, inbox
+from sis_appointments.web import ID
+from sis_appointments.web.api import actor
+from sis_appointments.web.api.schemas import FeedOut, Range
+
+blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
+                description="iCalendar files and the private subscription feed")
+exports_blp = Blueprint("appointments_api_exports", __name__, url_prefix="/exports",
+                        description="CSV exports for staff")
+ICS = "text/calendar"
+TEXT = {"type": "string"}
+
+
+def _domain() -> str:
+    return calendar_domain(current_app.extensions["sis_appointments"].settings)
+
+
+def ics_response(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype=ICS, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>")
+@blp.response(200, TEXT, content_type=ICS)
+def booking_file(booking_id: int):
+    """One booking as an .ics file to add to a calendar program."""
+    return ics_response(calendars.booking_file(db.session(), actor=actor(),
+                                               booking_id=booking_id, domain=_domain()),
+                        f"appointment-{booking_id}.ics")
+
+
+@blp.route("/mine")
+@blp.response(200, TEXT, content_type=ICS)
+def my_calendar():
+    """The caller's appointments (and, for staff, the slots they host) as one file."""
+    return ics_response(calendars.user_calendar(db.session(), actor(), _domain()),
+                        "appointments.ics")
+
+
+@blp.route("/feed", methods=["POST"])
+@blp.response(201, FeedOut)
+def new_feed():
+    """A private subscription URL for calendar programs; a new one replaces the old."""
+    token = inbox.new_feed_token(db.session(), user=actor())
+    return {"token": token,
+            "url": url_for("appointments_portal.feed", token=token, _external=True)}
+
+
+@blp.route("/feed", methods=["DELETE"])
+@blp.response(204)
+def revoke_feed():
+    """Turn the subscription URL off."""
+    inbox.revoke_feed_token(db.session(), user=actor())
+
+
+def _export(kind: str, query) -> Response:
+    table = exports.rows(db.session(), actor=actor(), kind=kind, start=query["start"],
+                         end=query["end"], type_id=query.get("type_id"),
+                         host_key=query.get("host"), status=query.get("status"))
+    name = f"{kind}-{query['start']:%Y%m%d}-{query['end']:%Y%m%d}.csv"
+    return Response(stream_with_context(exports.stream(table)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@exports_blp.route("/bookings")
+@exports_blp.arguments(Range, location="query")
+@exports_blp.response(200, TEXT, content_type="text/csv")
+def export_bookings(query):
+    """Bookings of slots starting in the range, with their attendance."""
+    return _export("bookings", query)
+
+
+@exports_blp.route("/slots")
+@exports_blp.arguments(Range, location="query")
+@exports_blp.response(200, TEXT, content_type="text/csv")
+def export_slots(query):
+    """Slots starting in the range, with capacity and seats taken."""
+    return _export("slots", query)
+
+
+@exports_blp.route("/attendance")
+@exports_blp.arguments(Range, location="query")
+@exports_blp.response(200, TEXT, content_type="text/csv")
+def export_attendance(query):
+    """Per student: bookings, attended, no-shows, cancellations and the no-show rate."""
+    return _export("attendance", query)

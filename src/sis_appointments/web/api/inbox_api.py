@@ -1,0 +1,62 @@
+"""The caller's own notifications and preferences: /me/notifications, /me/preferences."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from sis_appointments import db
+from sis_appointments.services import inbox, preferences
+from sis_appointments.web import ID
+from sis_appointments.web.api import actor
+from sis_appointments.web.api.schemas import (
+    InAppList,
+    InAppQuery,
+    Marked,
+    Preferences,
+    PreferencesIn,
+)
+
+blp = Blueprint("appointments_api_inbox", __name__, url_prefix="/me",
+                description="The caller's notifications and notification preferences")
+
+
+@blp.route("/notifications")
+@blp.arguments(InAppQuery, location="query")
+@blp.response(200, InAppList)
+def list_notifications(query):
+    """In-app notifications, newest first, and how many are unread."""
+    items, unread = inbox.listed(db.session(), actor().key, unread=query["unread"],
+                                 before=query.get("before"), limit=query["limit"])
+    return {"items": items, "unread": unread}
+
+
+@blp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
+@blp.response(200, Marked)
+def read_one(notification_id: int):
+    """Mark one notification read."""
+    return {"marked_read": inbox.mark_read(db.session(), user=actor(),
+                                           notification_id=notification_id)}
+
+
+@blp.route("/notifications/read", methods=["POST"])
+@blp.response(200, Marked)
+def read_all():
+    """Mark every notification read."""
+    return {"marked_read": inbox.mark_read(db.session(), user=actor())}
+
+
+@blp.route("/preferences")
+@blp.response(200, Preferences)
+def get_preferences():
+    """Which events reach the caller on which channels, and reminder lead times."""
+    return preferences.view(db.session(), actor())
+
+
+@blp.route("/preferences", methods=["PUT"])
+@blp.arguments(PreferencesIn)
+@blp.response(200, Preferences)
+def put_preferences(body):
+    """Change them: ``events`` maps an event to the channels wanted (others are switched
+    off); cancellations by staff always reach a student by email."""
+    return preferences.update(db.session(), user=actor(), events=body.get("events"),
+                              reminder_lead_minutes=body.get("reminder_lead_minutes"))
