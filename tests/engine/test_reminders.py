@@ -1,0 +1,121 @@
+"""Reminders are found by query on an injected clock: one per booking and lead time, none
+for cancelled bookings, late ones caught up within the grace window after downtime."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from engine.actors import NOW, at, staff, student
+from sqlalchemy import select
+
+from sis_appointments.models import Notification
+from sis_appointments.notify.delivery import deliver_due
+from sis_appointments.services import booking, preferences, reminders
+
+
+class Recorder:
+    """A channel that records what it would send (it renders the message, as email does)."""
+
+    def __init__(self, name):
+        self.name, self.sent = name, []
+
+    def send(self, delivery):
+        self.sent.append((delivery.notification.recipient_key, delivery.message.subject))
+
+
+def reminders_of(session, key):
+    session.rollback()
+    return Counter(n.payload["lead_minutes"] for n in session.scalars(select(Notification).where(
+        Notification.event == "reminder", Notification.recipient_key == key,
+        Notification.channel == "email")))
+
+
+@pytest.fixture
+def booked(session, create_slot):
+    def make(key, days):
+        slot = create_slot(start=at(days), host_key="host1")
+        return booking.book(session, actor=student(key), slot_id=slot.id, now=NOW)
+    return make
+
+
+def run(session, when):
+    return reminders.queue_reminders(session, now=when)
+
+
+def test_exactly_one_reminder_per_lead_time(session, booked):
+    made = booked("s1", 3)
+    start = at(3)
+    assert run(session, start - timedelta(hours=25)) == 0
+    assert run(session, start - timedelta(hours=24) + timedelta(minutes=1)) == 1
+    for later in (2, 10, 120):  # the job runs every minute; nothing is written twice
+        assert run(session, start - timedelta(hours=24) + timedelta(minutes=later)) == 0
+    assert reminders_of(session, "s1") == {1440: 1}
+    assert run(session, start - timedelta(minutes=59)) == 1
+    assert run(session, start - timedelta(minutes=30)) == 0
+    assert reminders_of(session, "s1") == {1440: 1, 60: 1}
+    assert run(session, start + timedelta(minutes=1)) == 0, "nothing once it has started"
+    channels = {n.channel for n in session.scalars(select(Notification).where(
+        Notification.event == "reminder"))}
+    assert channels == {"email", "inapp"}  # the student's defaults; staff get the digest
+    assert made.student_key == "s1"
+
+
+def test_no_reminder_for_a_cancelled_booking(session, booked):
+    made = booked("s1", 3)
+    booking.cancel(session, actor=student("s1"), booking_id=made.id, now=NOW)
+    assert run(session, at(3) - timedelta(hours=23)) == 0
+    assert run(session, at(3) - timedelta(minutes=30)) == 0
+    assert reminders_of(session, "s1") == {}
+
+
+def test_a_reminder_queued_before_the_cancellation_is_skipped_not_sent(session, booked):
+    made = booked("s1", 3)
+    assert run(session, at(3) - timedelta(hours=23)) == 1
+    booking.cancel(session, actor=student("s1"), booking_id=made.id, now=NOW)
+    email, inapp = Recorder("email"), Recorder("inapp")
+    counts = deliver_due(session, {"email": email, "inapp": inapp}, {},
+                         now=at(3) - timedelta(hours=22))
+    assert not [s for s in email.sent + inapp.sent if s[1].startswith("Reminder")]
+    session.rollback()
+    states = {n.status for n in session.scalars(select(Notification).where(
+        Notification.event == "reminder"))}
+    assert states == {"skipped"} and counts["skipped"] == 2
+
+
+def test_missed_reminders_are_sent_after_downtime_within_the_grace_window(session, booked):
+    booked("late", 3)  # the 24 h reminder fell due 4 h ago: within the 6 h grace
+    booked("too_late", 4)  # fell due 10 h ago: past the grace, so none
+    assert run(session, at(3) - timedelta(hours=20)) == 1
+    assert reminders_of(session, "late") == {1440: 1}
+    assert run(session, at(4) - timedelta(hours=14)) == 0
+    assert reminders_of(session, "too_late") == {}
+    assert run(session, at(4) - timedelta(minutes=45)) == 1  # its 1 h reminder still comes
+    assert reminders_of(session, "too_late") == {60: 1}
+
+
+def test_a_students_own_lead_times_replace_the_defaults(session, booked):
+    preferences.update(session, user=student("s1"), reminder_lead_minutes=[30])
+    booked("s1", 3)
+    booked("s2", 3)
+    assert run(session, at(3) - timedelta(hours=23)) == 1  # only s2 has the 24 h default
+    assert run(session, at(3) - timedelta(minutes=29)) == 2  # s1's 30 min, s2's 1 h
+    assert reminders_of(session, "s1") == {30: 1}
+    assert reminders_of(session, "s2") == {1440: 1, 60: 1}
+
+
+def test_the_staff_digest_lists_tomorrows_bookings_once_a_day(session, create_slot):
+    for hours in (1, 3):
+        slot = create_slot(start=at(1, hours), host_key="host1")
+        booking.book(session, actor=staff("host1"), student_key=f"s{hours}", slot_id=slot.id,
+                     now=NOW)
+    assert reminders.queue_digests(session, now=NOW) == 1
+    assert reminders.queue_digests(session, now=NOW + timedelta(hours=3)) == 0
+    session.rollback()
+    [digest] = session.scalars(select(Notification).where(Notification.event == "digest"))
+    assert digest.recipient_key == "host1" and digest.channel == "email"
+    assert len(digest.payload["booking_ids"]) == 2
+    recorder = Recorder("email")
+    deliver_due(session, {"email": recorder, "inapp": Recorder("inapp")}, {}, now=NOW)
+    assert ("host1", "Tomorrow's appointments (2)") in recorder.sent
