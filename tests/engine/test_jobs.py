@@ -72,7 +72,7 @@ def test_each_job_runs_once_per_interval_with_two_runners(runners):
     states, _ = runners
     for tick in range(5):  # five scheduler ticks, a minute apart, on both runners
         when = NOW + timedelta(minutes=tick)
-        results = at_once([lambda s=s, n=n: jobs.run_job(s, "reminders", f"runner{n}", when)
+        results = at_once([lambda s=s, n=n, w=when: jobs.run_job(s, "reminders", f"runner{n}", w)
                            for n, s in enumerate(states)])
         assert sum(r is not None for r in results) == 1, results
     assert at_once([lambda s=s: jobs.run_job(s, "reminders", "late", NOW + timedelta(
@@ -87,7 +87,7 @@ def test_two_delivery_runners_send_each_notification_once(runners):
     states, log = runners
     session = states[0].sessionmaker()
     queue(session, 500)
-    totals = at_once([lambda s=s: jobs.run_job(s, "deliver", f"runner{n}")
+    totals = at_once([lambda s=s, n=n: jobs.run_job(s, "deliver", f"runner{n}")
                       for n, s in enumerate(states)])
     # the lease lets one runner in; then both drain with plain delivery passes
     at_once([lambda s=s: _drain(s) for s in states])
