@@ -30,6 +30,10 @@ class Caller:
         return self.client.patch(API + path, json=json or {},
                                  headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.client.put(API + path, json=json or {},
+                               headers=self._headers(kw.pop("headers", None)), **kw)
+
     def delete(self, path, **kw):
         return self.client.delete(API + path, headers=self._headers(kw.pop("headers", None)),
                                   **kw)

@@ -62,6 +62,29 @@ EXPECT = {
     ("get", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("post", "/tokens"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("delete", "/tokens/{token_id}"): dict(student={404}, other_staff={404}, host=OK, admin=OK),
+    ("get", "/me/notifications"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/me/notifications/read"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/me/notifications/{notification_id}/read"): dict(
+        student=OK, other_staff={404}, host={404}, admin={404}),
+    ("get", "/me/preferences"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("put", "/me/preferences"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/calendar/bookings/{booking_id}"): dict(student=OK, other_staff={404}, host=OK,
+                                                     admin=OK),
+    ("get", "/calendar/mine"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("post", "/calendar/feed"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("delete", "/calendar/feed"): dict(student={204}, other_staff={204}, host={204},
+                                       admin={204}),
+    ("get", "/exports/bookings"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("get", "/exports/slots"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("get", "/exports/attendance"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("get", "/system/settings"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
+    ("put", "/system/settings/{key}"): dict(student={403}, other_staff={403}, host={403},
+                                            admin=OK),
+    ("get", "/system/notifications"): dict(student={403}, other_staff={403}, host={403},
+                                           admin=OK),
+    ("post", "/system/notifications/{notification_id}/retry"): dict(
+        student={403}, other_staff={403}, host={403}, admin={409}),
+    ("get", "/system/jobs"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
 }
 
 
@@ -105,10 +128,32 @@ def world(make_caller, anonymous, create_user):
                                 json={"student": second}).get_json()["id"]
     ids["students"] = [create_user().key for _ in ROLES]
     ids["token_id"] = host.get("/tokens").get_json()[0]["id"]
+    ids["notification_id"] = _student_inapp_id(app_of(host), callers["student"].key)
+    ids["key"] = "horizon_days"
     ids["grant_id"] = callers["admin"].post("/grants", json={
         "user": callers["other_staff"].key, "grant": "manage_calendar",
         "target": "somebody"}).get_json()["id"]
     return callers, ids, start
+
+
+def app_of(caller):
+    return caller.client.application
+
+
+def _student_inapp_id(app, student_key):
+    """Deliver the in-app notifications written so far; the student's first one."""
+    from sis_appointments.models import InAppNotification
+    from sis_appointments.notify.delivery import deliver_due
+
+    state = app.extensions["sis_appointments"]
+    session = state.sessionmaker()
+    with app.app_context():
+        deliver_due(session, state.make_channels(), state.settings)
+    session.rollback()
+    found = session.scalars(InAppNotification.__table__.select().with_only_columns(
+        InAppNotification.id).where(InAppNotification.user_key == student_key)).first()
+    session.close()
+    return found
 
 
 def request_for(method, path, role, ids, start, callers):
@@ -145,14 +190,18 @@ def request_for(method, path, role, ids, start, callers):
         "/series/occurrences/{slot_id}": {"scope": "all", "location": "Room 3"},
         "/batch": {"mode": "best_effort", "operations": [
             {"op": "book", "slot_id": ids["other_slot"]}]},
+        "/me/preferences": {"events": {"booking_created": ["inapp"]}},
+        "/system/settings/{key}": {"value": 90},
         "/conflicts/resolve": {"action": "override", "kind": "host_overlap",
                                "subject": f"{ids['slot_id']},{ids['other_slot']}",
                                "reason": "co-taught"},
     }
     query = {}
-    if (method, path) in (("get", "/slots"), ("get", "/conflicts")):
+    if (method, path) in (("get", "/slots"), ("get", "/conflicts")) or path.startswith(
+            "/exports/"):
         query = {"start": start.isoformat(), "end": (start + timedelta(days=2)).isoformat()}
-    return url, (bodies.get(path, {}) if method in ("post", "patch") else None), query, me
+    return url, (bodies.get(path, {}) if method in ("post", "patch", "put") else None), \
+        query, me
 
 
 @pytest.mark.parametrize("role", ROLES[1:])
@@ -169,4 +218,5 @@ def test_route_by_role(route, role, world):
         response = getattr(callers[who], method)(url, **kwargs)
         expected = {401} if who == "anonymous" else EXPECT[route][role]
         assert response.status_code in expected, (who, response.get_json())
-        assert response.mimetype in ("application/json", "application/problem+json")
+        assert response.mimetype in ("application/json", "application/problem+json",
+                                     "text/calendar", "text/csv") or response.status_code == 204

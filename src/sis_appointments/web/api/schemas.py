@@ -350,3 +350,11 @@ class JobOut(Schema):
     last_started_at = Instant(allow_none=True)
     last_finished_at = Instant(allow_none=True)
     last_result = fields.String(allow_none=True)
+
+
+class SettingsOut(Schema):
+    horizon_days = fields.Integer()
+    reminder_lead_minutes = fields.List(fields.Integer())
+    reminder_grace_minutes = fields.Integer()
+    notify_student = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    notify_staff = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -12,7 +12,13 @@ from sis_appointments.notify import delivery, jobs
 from sis_appointments.services import settings
 from sis_appointments.web import ID
 from sis_appointments.web.api import actor
-from sis_appointments.web.api.schemas import JobOut, OutboxOut, OutboxQuery, SettingIn
+from sis_appointments.web.api.schemas import (
+    JobOut,
+    OutboxOut,
+    OutboxQuery,
+    SettingIn,
+    SettingsOut,
+)
 
 blp = Blueprint("appointments_api_system", __name__, url_prefix="/system",
                 description="Settings, notification delivery and jobs (admins)")
@@ -26,7 +32,7 @@ def _admin():
 
 
 @blp.route("/settings")
-@blp.response(200, {"type": "object"})
+@blp.response(200, SettingsOut)
 def get_settings():
     """Every system default, as set or built in."""
     _admin()
@@ -35,7 +41,7 @@ def get_settings():
 
 @blp.route("/settings/<string(maxlength=64):key>", methods=["PUT"])
 @blp.arguments(SettingIn)
-@blp.response(200, {"type": "object"})
+@blp.response(200, SettingsOut)
 def put_setting(body, key: str):
     """Change one system default (validated, audited)."""
     settings.put(db.session(), actor=_admin(), key=key, value=body["value"])
