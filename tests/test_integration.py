@@ -67,9 +67,13 @@ def test_profile_section_lists_upcoming_and_past_bookings(
     long_ago = create_slot(start=datetime(2020, 1, 6, 9, 30, tzinfo=UTC), type=advising)
     create_booking(ana.key, soon)
     create_booking(ana.key, long_ago, status="attended")
+    missed = create_slot(start=datetime(2020, 1, 7, 9, 30, tzinfo=UTC), type=advising)
+    create_booking(ana.key, missed, status="no_show")
     auth.login("ana")
     page = client.get(f"/students/{ana.id}").get_data(as_text=True)
     section = page.split('id="section-appointments"')[1]
+    assert ("Attendance: 1 attended, 1 no-show, 0 late cancellations of 2 past "
+            "appointments.") in section
     upcoming, past = section.split("Past appointments")
     assert "Mon 10 Mar 2031, 15:00 CET (Europe/Berlin)" in upcoming
     assert "Mon 6 Jan 2020, 10:30 CET (Europe/Berlin)" in past

@@ -77,8 +77,12 @@ def worker() -> None:
 
     Start one or several: each job still runs once per interval (a lease in the database).
     """
+    import logging
+
     from sis_appointments.notify import jobs
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     state = current_app.extensions["sis_appointments"]
     click.echo("sis-appointments worker: " + ", ".join(
         f"{name} every {int(job.every.total_seconds())}s" for name, job in jobs.JOBS.items()))

@@ -14,3 +14,10 @@ class ActionForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = StringField("Reason (optional)", validators=[
         Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
+
+
+class PreferencesForm(FlaskForm):
+    """Notification settings; the page adds a checkbox per event and channel."""
+
+    lead_times = StringField("Reminders, minutes before (e.g. 1440, 60)", validators=[
+        Length(max=100), Regexp(r"^[0-9 ,]*$", message="write minutes, e.g. 1440, 60")])

@@ -38,6 +38,12 @@ class AppointmentsState:
             made.update({channel.name: channel for channel in found or ()})
         return made
 
+    def refresh_channels(self) -> None:
+        """Tell new sessions which channels people may choose (all but webhooks); called at
+        start-up, and again if a plugin adding channels is registered later."""
+        self.sessionmaker.kw["info"]["channels"] = tuple(
+            name for name in self.make_channels() if name != "webhook")
+
     def emit(self, event: str, payload: dict, room: str) -> None:
         """Push ``event`` to a socket room (e.g. ``user:<key>``), in any worker process."""
         from sis_appointments.web.sockets import NAMESPACE
@@ -75,13 +81,17 @@ class AppointmentsPlugin:
 
     def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
         from sis_appointments import cli
-        from sis_appointments.web import admin, portal, register_filters
+        from sis_appointments.web import admin, inbox, portal, register_filters
         from sis_appointments.web.api import init_api
         from sis_appointments.web.sockets import init_sockets
 
         if pm is None:
             pm = host_object_manager(host)
         settings = config.load(app.config)
+        if settings["SIS_APPOINTMENTS_DIRECTORY_URL"] and not pm.has_plugin("appt-directory"):
+            from sis_appointments.directory import RestDirectory
+
+            pm.register(RestDirectory(settings), name="appt-directory")
         engine = db.make_engine(
             settings["SIS_APPOINTMENTS_DATABASE_URL"],
             settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"],
@@ -90,10 +100,11 @@ class AppointmentsPlugin:
         factory = db.make_sessionmaker(engine, pm, settings)
         state = app.extensions["sis_appointments"] = AppointmentsState(
             pm=pm, settings=settings, engine=engine, sessionmaker=factory)
-        factory.kw["info"]["channels"] = tuple(
-            name for name in state.make_channels() if name != "webhook")
+        state.refresh_channels()
         app.teardown_appcontext(db.close_session)
         app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
+        app.register_blueprint(inbox.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"]
+                               + "/me")
         app.register_blueprint(admin.bp, url_prefix=settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"])
         app.cli.add_command(cli.appointments)
         register_filters(app)

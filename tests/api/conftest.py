@@ -7,8 +7,14 @@ import pytest
 API = "/api/appointments/v1"
 
 
+def _read(response):
+    response.get_data()
+    return response
+
+
 class Caller:
-    """A test client that speaks to the API with a bearer token."""
+    """A test client that speaks to the API with a bearer token. Streamed answers (CSV)
+    are read to the end, as a browser would, so the request's session is closed."""
 
     def __init__(self, client, token: str | None, key: str | None = None):
         self.client, self.token, self.key = client, token, key
@@ -20,7 +26,8 @@ class Caller:
         return out
 
     def get(self, path, **kw):
-        return self.client.get(API + path, headers=self._headers(kw.pop("headers", None)), **kw)
+        return _read(self.client.get(API + path, headers=self._headers(kw.pop("headers", None)),
+                                     **kw))
 
     def post(self, path, json=None, **kw):
         return self.client.post(API + path, json=json if json is not None else {},

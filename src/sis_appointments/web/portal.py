@@ -101,25 +101,3 @@ def leave_waitlist(entry_id: int):
                 lambda: waitlist.leave(db.session(), actor=actor, entry_id=entry_id),
                 "You left the waitlist.", url_for("appointments_portal.index"))
 
-
-@bp.get("/feed/<string(maxlength=100):token>.ics")
-def feed(token: str):
-    """A user's private calendar feed: the token in the URL is the only credential, so
-    calendar programs can poll it; revoking or renewing the token turns it off."""
-    from flask import current_app
-
-    from sis_appointments.notify.delivery import calendar_domain
-    from sis_appointments.services import calendars, inbox
-    from sis_appointments.web.api.calendar_api import ics_response
-
-    session = db.session()
-    user_key = inbox.feed_user(session, token)
-    state = current_app.extensions["sis_appointments"]
-    user = state.pm.hook.appointments_get_user(user_key=user_key) if user_key else None
-    if user is None:
-        abort(404)
-    response = ics_response(calendars.user_calendar(session, user,
-                                                    calendar_domain(state.settings)),
-                            "appointments.ics")
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response

@@ -3,7 +3,7 @@ and CSV exports (text/csv) for staff."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, stream_with_context, url_for
+from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 
 from sis_appointments import db
@@ -53,7 +53,7 @@ def new_feed():
     """A private subscription URL for calendar programs; a new one replaces the old."""
     token = inbox.new_feed_token(db.session(), user=actor())
     return {"token": token,
-            "url": url_for("appointments_portal.feed", token=token, _external=True)}
+            "url": url_for("appointments_inbox.feed", token=token, _external=True)}
 
 
 @blp.route("/feed", methods=["DELETE"])
@@ -64,11 +64,25 @@ def revoke_feed():
 
 
 def _export(kind: str, query) -> Response:
-    table = exports.rows(db.session(), actor=actor(), kind=kind, start=query["start"],
-                         end=query["end"], type_id=query.get("type_id"),
-                         host_key=query.get("host"), status=query.get("status"))
+    """Streamed after the request's context has ended, so the rows are read with a session
+    of their own, closed when the last row is sent (or the client goes away)."""
+    session = current_app.extensions["sis_appointments"].sessionmaker()
+    try:
+        table = exports.rows(session, actor=actor(), kind=kind, start=query["start"],
+                             end=query["end"], type_id=query.get("type_id"),
+                             host_key=query.get("host"), status=query.get("status"))
+    except BaseException:
+        session.close()
+        raise
+
+    def body():
+        try:
+            yield from exports.stream(table)
+        finally:
+            session.close()
+
     name = f"{kind}-{query['start']:%Y%m%d}-{query['end']:%Y%m%d}.csv"
-    return Response(stream_with_context(exports.stream(table)), mimetype="text/csv",
+    return Response(body(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,0 +1,80 @@
+"""A user's own pages: notifications listed and marked read, notification settings saved
+(with form errors that change nothing), the calendar subscription address made and ended."""
+
+from __future__ import annotations
+
+from test_portal_booking import token
+
+from sis_appointments.models import NotificationPreference
+
+
+def deliver(app):
+    from sis_appointments.notify.delivery import deliver_due
+
+    state = app.extensions["sis_appointments"]
+    session = state.sessionmaker()
+    with app.app_context():
+        deliver_due(session, state.make_channels(), state.settings)
+    session.close()
+
+
+def test_notifications_are_listed_and_marked_read(app, client, auth, create_user, create_slot):
+    create_user(username="ana")
+    slot = create_slot(location="Advising office 2")
+    auth.login("ana")
+    client.post(f"/appointments/slots/{slot.id}/book", data={"csrf_token": token(client)})
+    deliver(app)
+    page = client.get("/appointments/me/notifications").get_data(as_text=True)
+    assert "1 unread" in page and "Appointment booked: Academic advising" in page
+    assert "Advising office 2" in page
+    response = client.post("/appointments/me/notifications/read",
+                           data={"csrf_token": token(client, "/appointments/me/notifications")},
+                           follow_redirects=True)
+    assert "1 marked as read." in response.get_data(as_text=True)
+    assert "0 unread" in client.get("/appointments/me/notifications").get_data(as_text=True)
+    assert client.post("/appointments/me/notifications/read").status_code == 400  # no CSRF
+
+
+def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, session,
+                                                              create_user):
+    ana = create_user(username="ana")
+    auth.login("ana")
+    page = client.get("/appointments/me/settings").get_data(as_text=True)
+    assert 'value="1440, 60"' in page
+    assert "Cancellations by staff always reach you by email." in page
+    csrf = token(client, "/appointments/me/settings")
+    bad = client.post("/appointments/me/settings", data={
+        "csrf_token": csrf, "lead_times": "1", "booking_created__inapp": "y"})
+    assert bad.status_code == 200 and 'role="alert">lead times must be' in bad.get_data(
+        as_text=True)
+    session.rollback()
+    assert session.query(NotificationPreference).filter_by(user_key=ana.key).count() == 0
+    good = client.post("/appointments/me/settings", data={
+        "csrf_token": csrf, "lead_times": "120, 30", "booking_created__inapp": "y"},
+        follow_redirects=True)
+    assert "Your notification settings are saved." in good.get_data(as_text=True)
+    session.rollback()
+    chosen = {(p.event, p.channel): p.enabled for p in session.query(NotificationPreference)
+              .filter_by(user_key=ana.key)}
+    assert chosen[("booking_created", "inapp")] is True
+    assert chosen[("booking_cancelled", "inapp")] is False
+    assert 'value="120, 30"' in client.get("/appointments/me/settings").get_data(as_text=True)
+
+
+def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, create_user,
+                                                                  create_slot, create_booking):
+    ana = create_user(username="ana")
+    create_booking(ana.key, create_slot())
+    auth.login("ana")
+    csrf = token(client, "/appointments/me/settings")
+    page = client.post("/appointments/me/feed", data={"csrf_token": csrf}).get_data(
+        as_text=True)
+    url = page.split('id="feed-url" readonly size="80" value="')[1].split('"')[0]
+    path = url.removeprefix("http://localhost")
+    auth.logout()
+    feed = client.get(path)
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.data
+    auth.login("ana")
+    client.post("/appointments/me/feed/off",
+                data={"csrf_token": token(client, "/appointments/me/settings")})
+    assert client.get(path).status_code == 404
