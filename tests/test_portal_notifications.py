@@ -78,3 +78,25 @@ def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, 
     client.post("/appointments/me/feed/off",
                 data={"csrf_token": token(client, "/appointments/me/settings")})
     assert client.get(path).status_code == 404
+
+
+def test_admins_retry_dead_letters_from_their_page(client, auth, session, create_user):
+    from sis_appointments.models import Notification, utcnow
+
+    create_user(username="boss", role="admin")
+    create_user(username="advisor", role="staff")
+    note = Notification(event="booking_created", recipient_key="nobody", channel="email",
+                        payload={}, dedupe_key="d1", status="dead", attempts=8,
+                        last_error="SMTP said no", next_attempt_at=utcnow())
+    session.add(note)
+    session.commit()
+    auth.login("advisor")
+    assert client.get("/admin/appointments/notifications").status_code == 403
+    auth.logout()
+    auth.login("boss")
+    page = client.get("/admin/appointments/notifications").get_data(as_text=True)
+    assert "dead 1" in page and "SMTP said no" in page and "Appointment notifications" in page
+    done = client.post(f"/admin/appointments/notifications/{note.id}/retry", data={
+        "csrf_token": token(client, "/admin/appointments/notifications")},
+        follow_redirects=True).get_data(as_text=True)
+    assert "It will be sent again with the next delivery run." in done and "dead 0" in done

@@ -44,6 +44,8 @@ def sis_admin_menu(user):
                 url_for("appointments_admin.audit_log"), 51,
             )
         )
+        entries.append(MenuEntry("appointments-notifications", "Appointment notifications",
+                                 url_for("appointments_admin.notifications"), 52))
     return entries
 
 

@@ -1,15 +1,19 @@
-"""Staff pages: the appointments dashboard and the audit log."""
+"""Staff pages: the appointments dashboard, the audit log, notification delivery."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
 
 from sis_appointments import db, permissions
-from sis_appointments.models import utcnow
+from sis_appointments.domain.errors import SchedulingError
+from sis_appointments.forms import ActionForm
+from sis_appointments.models import Notification, utcnow
+from sis_appointments.notify import delivery, jobs
 from sis_appointments.services import audit, bookings
-from sis_appointments.web import make_blueprint
+from sis_appointments.web import ID, make_blueprint
 
 bp = make_blueprint("appointments_admin", __name__)
 
@@ -34,3 +38,32 @@ def audit_log():
         "appointments/admin_audit.html", entries=audit.recent(db.session()),
         zone=permissions.display_zone(permissions.current_identity()),
     )
+
+
+@bp.get("/notifications")
+@permissions.require_roles("admin")
+def notifications():
+    """Delivery at a glance: counts by status, the dead letters, the jobs' last runs."""
+    session = db.session()
+    counts = dict(session.execute(select(Notification.status, func.count())
+                                  .group_by(Notification.status)).all())
+    dead = session.scalars(select(Notification).where(Notification.status == "dead")
+                           .order_by(Notification.id.desc()).limit(200)).all()
+    return render_template(
+        "appointments/admin_notifications.html", counts=counts, dead=dead,
+        jobs=jobs.status(session), form=ActionForm(),
+        zone=permissions.display_zone(permissions.current_identity()))
+
+
+@bp.post(f"/notifications/<{ID}:notification_id>/retry")
+@permissions.require_roles("admin")
+def retry(notification_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+    try:
+        delivery.retry_dead(db.session(), actor=permissions.current_identity(),
+                            notification_id=notification_id)
+        flash("It will be sent again with the next delivery run.")
+    except SchedulingError as error:
+        flash(error.message, "error")
+    return redirect(url_for("appointments_admin.notifications"), 303)
