@@ -15,6 +15,7 @@ default the test database, whose public schema is WIPED). Writes bench/results/o
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import sys
@@ -60,12 +61,18 @@ class Host:
 
 
 class Counter:
+    """A count shared with the receivers' process."""
+
     def __init__(self):
-        self.n, self.lock = 0, threading.Lock()
+        self.value = multiprocessing.Value("q", 0)
+
+    @property
+    def n(self) -> int:
+        return self.value.value
 
     def add(self):
-        with self.lock:
-            self.n += 1
+        with self.value.get_lock():
+            self.value.value += 1
 
 
 class SmtpSink:
@@ -77,13 +84,16 @@ class SmtpSink:
         return "250 OK"
 
 
-def webhook_server(counter) -> ThreadingHTTPServer:
+def receivers(mails, hooks, smtp_port, http_port, ready) -> None:
+    """The local SMTP server and webhook receiver, in a process of their own (as real
+    ones would be), so they do not compete with the runners for the interpreter."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self):
             self.rfile.read(int(self.headers["Content-Length"]))
-            counter.add()
+            hooks.add()
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -91,9 +101,11 @@ def webhook_server(counter) -> ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    smtp = Controller(SmtpSink(mails), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    server = ThreadingHTTPServer(("127.0.0.1", http_port), Handler)
+    ready.set()
+    server.serve_forever()
 
 
 def free_port() -> int:
@@ -204,10 +216,12 @@ def main() -> None:
     engine = create_engine(PG_URL, pool_size=8, max_overflow=0)
     bookings = prepare(engine, COUNT)
     mails, hooks = Counter(), Counter()
-    port = free_port()
-    smtp = Controller(SmtpSink(mails), hostname="127.0.0.1", port=port)
-    smtp.start()
-    receiver = webhook_server(hooks)
+    port, http_port = free_port(), free_port()
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=receivers, args=(mails, hooks, port, http_port, ready),
+                                   daemon=True)
+    sink.start()
+    ready.wait(10)
     settings = {
         "SIS_APPOINTMENTS_SMTP_HOST": "127.0.0.1", "SIS_APPOINTMENTS_SMTP_PORT": port,
         "SIS_APPOINTMENTS_SMTP_STARTTLS": False, "SIS_APPOINTMENTS_SMTP_USERNAME": None,
@@ -215,7 +229,7 @@ def main() -> None:
         "SIS_APPOINTMENTS_MAIL_FROM": "appointments@bench.example",
         "SIS_APPOINTMENTS_DEFAULT_TIMEZONE": "UTC", "SIS_APPOINTMENTS_OUTBOX_BACKOFF": 30,
         "SIS_APPOINTMENTS_WEBHOOKS": [{
-            "name": "bench", "url": f"http://127.0.0.1:{receiver.server_port}/hook",
+            "name": "bench", "url": f"http://127.0.0.1:{http_port}/hook",
             "secret": "bench-secret-bench-secret", "events": ["*"]}],
     }
     factory = make_sessionmaker(engine, host_object_manager(Host()), settings)
@@ -227,8 +241,7 @@ def main() -> None:
             print(rows[-1], flush=True)
         rows.append(trickle(engine, factory, settings, bookings[:1000], channel, 100))
         print(rows[-1], flush=True)
-    smtp.stop()
-    receiver.shutdown()
+    sink.terminate()
     print()
     print(table(rows, ["scenario", "channel", "runners", "sent", "per_second",
                        "delay_p50_ms", "delay_p95_ms"]))

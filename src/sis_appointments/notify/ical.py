@@ -10,9 +10,10 @@ recurring series as one event with its RRULE; occurrences that moved are overrid
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Timezone, vRecur
 
 from sis_appointments.models import Booking, Series, Slot, utcnow
 
@@ -42,13 +43,23 @@ def calendar(method: str | None = None, name: str | None = None) -> Calendar:
     return cal
 
 
+@lru_cache(maxsize=512)
+def _vtimezone(zone: str, year: int) -> bytes:
+    """A zone's VTIMEZONE, transitions from 3 years back to 12 ahead (enough for
+    appointments, small enough for a mail attachment), built once per zone and year."""
+    return Timezone.from_tzid(zone, first_date=date(year - 3, 1, 1),
+                              last_date=date(year + 12, 1, 1)).to_ical()
+
+
 def finish(cal: Calendar) -> bytes:
-    """The file, with a VTIMEZONE for every zone used (transitions from 3 years back to
-    12 ahead: enough for appointments, small enough for a mail attachment)."""
-    today = utcnow().date()
-    cal.add_missing_timezones(first_date=date(today.year - 3, 1, 1),
-                              last_date=date(today.year + 12, 1, 1))
-    return cal.to_ical()
+    """The file, with a VTIMEZONE for every zone its events use, before the first event."""
+    body = cal.to_ical()
+    zones = sorted(cal.get_used_tzids())
+    if not zones:
+        return body
+    at = body.index(b"BEGIN:VEVENT\r\n")
+    year = utcnow().year
+    return body[:at] + b"".join(_vtimezone(z, year) for z in zones) + body[at:]
 
 
 def _local(instant: datetime, zone: str) -> datetime:
