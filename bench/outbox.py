@@ -1,8 +1,8 @@
 """Outbox delivery throughput and commit-to-delivery delay, on PostgreSQL.
 
 Delivers to a local SMTP server (aiosmtpd, in this process) and a local webhook receiver
-(a threaded HTTP server answering 200), with 1 and 2 runners (threads, each with its own
-connection and SMTP connection, as two worker processes would have):
+(a threaded HTTP server answering 200), with 1 and 2 runners (worker processes, each with its
+own connection and SMTP connection):
 
 - backlog: 10,000 notifications committed at once, then drained: notifications per second,
   and the delay from commit (created_at) to delivery (sent_at) at p50/p95;
@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import socket
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,7 +147,10 @@ def queue(engine, bookings, channel: str) -> None:
             conn.execute(insert(Notification), rows[start:start + 2000])
 
 
-def runner(factory, settings, stop: threading.Event | None = None, pause: float = 0.0):
+def runner(url: str, settings: dict, stop=None, pause: float = 0.0) -> None:
+    """One delivery worker process: its own engine, session and SMTP connection."""
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    factory = make_sessionmaker(engine, host_object_manager(Host()), settings)
     session = factory()
     try:
         while True:
@@ -161,6 +163,7 @@ def runner(factory, settings, stop: threading.Event | None = None, pause: float 
                 time.sleep(pause)
     finally:
         session.close()
+        engine.dispose()
 
 
 def delays(engine) -> dict:
@@ -170,18 +173,18 @@ def delays(engine) -> dict:
     return percentiles([(sent - made).total_seconds() for made, sent in rows])
 
 
-def backlog(engine, factory, settings, bookings, channel, runners, received) -> dict:
+def backlog(engine, settings, bookings, channel, runners, received) -> dict:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM appt_notification"))
     before = received.n
     queue(engine, bookings, channel)
     began = time.perf_counter()
-    threads = [threading.Thread(target=runner, args=(factory, settings))
+    workers = [multiprocessing.Process(target=runner, args=(PG_URL, settings))
                for _ in range(runners)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
     elapsed = time.perf_counter() - began
     with engine.connect() as conn:
         sent = conn.scalar(select(func.count()).select_from(Notification).where(
@@ -193,11 +196,11 @@ def backlog(engine, factory, settings, bookings, channel, runners, received) -> 
             "delay_p95_ms": figures["p95_ms"]}
 
 
-def trickle(engine, factory, settings, bookings, channel, rate: int) -> dict:
+def trickle(engine, settings, bookings, channel, rate: int) -> dict:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM appt_notification"))
-    stop = threading.Event()
-    worker = threading.Thread(target=runner, args=(factory, settings, stop, 1.0))
+    stop = multiprocessing.Event()
+    worker = multiprocessing.Process(target=runner, args=(PG_URL, settings, stop, 1.0))
     worker.start()
     chunk = max(rate // 10, 1)
     for start in range(0, len(bookings), chunk):
@@ -232,14 +235,12 @@ def main() -> None:
             "name": "bench", "url": f"http://127.0.0.1:{http_port}/hook",
             "secret": "bench-secret-bench-secret", "events": ["*"]}],
     }
-    factory = make_sessionmaker(engine, host_object_manager(Host()), settings)
     rows = []
     for channel, counter in (("email", mails), ("webhook", hooks)):
         for runners in (1, 2):
-            rows.append(backlog(engine, factory, settings, bookings, channel, runners,
-                                counter))
+            rows.append(backlog(engine, settings, bookings, channel, runners, counter))
             print(rows[-1], flush=True)
-        rows.append(trickle(engine, factory, settings, bookings[:1000], channel, 100))
+        rows.append(trickle(engine, settings, bookings[:1000], channel, 100))
         print(rows[-1], flush=True)
     sink.terminate()
     print()
