@@ -159,10 +159,13 @@ def run_pgbench(n_slots: int, workers: int) -> dict:
         script = Path(tmp) / "book.sql"
         script.write_text(PGBENCH_SCRIPT.format(n_slots=n_slots))
         result = subprocess.run(
-            [binary, "-n", "-f", str(script), "-c", str(workers), "-j", str(min(workers, 2)),
+            [binary, "-n", "--max-tries=10", "-f", str(script), "-c", str(workers),
+             "-j", str(min(workers, 2)),
              "-T", str(int(SECONDS)), "-l", "--log-prefix", f"{tmp}/log",
              "-h", parts.hostname, "-p", str(parts.port or 5432), "-U", parts.username,
-             parts.path.lstrip("/")], capture_output=True, text=True, check=True)
+             parts.path.lstrip("/")], capture_output=True, text=True)
+        if result.returncode:  # e.g. a deadlock beyond the retries: say what pgbench said
+            raise RuntimeError(f"pgbench failed: {result.stderr[-2000:]}")
         tps = float(re.search(r"tps = ([\d.]+)", result.stdout).group(1))
         samples = [int(line.split()[2]) / 1e6 for log in glob.glob(f"{tmp}/log*")
                    for line in Path(log).read_text().splitlines()]

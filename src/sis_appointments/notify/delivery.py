@@ -105,7 +105,7 @@ def deliver_due(session: Session, channels: dict, settings: dict, *,
     finally:
         for channel in channels.values():
             getattr(channel, "close", lambda: None)()
-        _record(session, outcomes, now)
+        _record(session, outcomes, settings)
     return counts
 
 
@@ -129,10 +129,9 @@ def _send(delivery: Delivery, channels: dict, settings: dict) -> tuple[str, str 
         return "retry", error
 
 
-def _record(session: Session, outcomes, now: datetime) -> None:
+def _record(session: Session, outcomes, settings: dict) -> None:
     if not outcomes:
         return
-    settings = session.info.get("settings", {})
     with tx.transaction(session):
         for note, outcome, error in outcomes:
             values = {"last_error": error[:2000] if error else None}

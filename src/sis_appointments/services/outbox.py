@@ -28,8 +28,7 @@ STUDENT_ONLY = ("waitlist_joined", "waitlist_offered")
 def webhooks(session: Session, event_name: str) -> list[dict]:
     """The configured webhook endpoints that want ``event_name``."""
     hooks = session.info.get("settings", {}).get("SIS_APPOINTMENTS_WEBHOOKS") or []
-    return [h for h in hooks if event_name in h.get("events", ("*",)) or "*" in h.get(
-        "events", ("*",))]
+    return [h for h in hooks if {"*", event_name} & set(h.get("events", ["*"]))]
 
 
 def _recipients(session: Session, event: AppointmentEvent) -> list[tuple[str, str]]:
