@@ -3,7 +3,7 @@
 For 1, 8, 32 and 64 concurrent workers (processes, each with its own connection), on 1,000
 slots (spread) and on 10 slots (hot): bookings per second and p50/p95/p99 latency of
 ``services.booking.book`` on PostgreSQL and SQLite, and on PostgreSQL the same row work
-done by pgbench with a custom script (the ceiling the service layer is compared with).
+(the booking, its audit entry and its four outbox rows) done by pgbench with a custom script (the ceiling the service layer is compared with).
 Then the read side on 100,000 slots and 500,000 bookings: one host's week of slots and
 one student's bookings (p50/p95).
 
@@ -148,6 +148,8 @@ SELECT id FROM appt_booking WHERE slot_id = :slot AND student_key = 'p' || :stud
 SELECT b.id, s.start_utc, s.end_utc, s.type_id FROM appt_booking b JOIN appt_slot s ON s.id = b.slot_id WHERE b.student_key = 'p' || :student AND b.status IN ('confirmed', 'attended', 'no_show', 'excused') AND s.end_utc > now();
 INSERT INTO appt_booking (slot_id, student_key, status, reason, notes, booked_by, version, created_at, updated_at) VALUES (:slot, 'p' || :student, 'confirmed', '', '', 'bench', 1, now(), now());
 INSERT INTO appt_audit_log (at, actor_key, action, entity_type, entity_id, after) VALUES (now(), 'bench', 'booking.created', 'booking', '0', '{{}}');
+SELECT user_key, event, channel, enabled, options FROM appt_notification_preference WHERE user_key IN ('p' || :student, 'host') AND event IN ('booking_created', 'reminder');
+INSERT INTO appt_notification (event, recipient_key, channel, payload, dedupe_key, status, attempts, next_attempt_at, created_at, updated_at) VALUES ('booking_created', 'p' || :student, 'email', '{{}}', 'e' || :student || random(), 'pending', 0, now(), now(), now()), ('booking_created', 'p' || :student, 'inapp', '{{}}', 'i' || :student || random(), 'pending', 0, now(), now(), now()), ('booking_created', 'host', 'email', '{{}}', 'h' || :student || random(), 'pending', 0, now(), now(), now()), ('booking_created', 'host', 'inapp', '{{}}', 'j' || :student || random(), 'pending', 0, now(), now(), now());
 END;
 """
 

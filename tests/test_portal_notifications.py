@@ -41,7 +41,7 @@ def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, sess
     auth.login("ana")
     page = client.get("/appointments/me/settings").get_data(as_text=True)
     assert 'value="1440, 60"' in page
-    assert "Cancellations by staff always reach you by email." in page
+    assert "Cancellations by staff always reach you by an in-app notification." in page
     csrf = token(client, "/appointments/me/settings")
     bad = client.post("/appointments/me/settings", data={
         "csrf_token": csrf, "lead_times": "1", "booking_created__inapp": "y"})

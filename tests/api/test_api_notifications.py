@@ -57,7 +57,8 @@ def test_preferences_switch_channels_but_not_the_staff_cancellation_email(
     staff, student, slot, booking = booked(make_caller)
     prefs = student.get("/me/preferences").get_json()
     assert prefs["events"]["booking_cancelled"] == ["inapp"]  # no SMTP here: in-app only
-    assert prefs["locked"][0]["event"] == "booking_cancelled"
+    assert prefs["locked"] == [{"event": "booking_cancelled", "channel": "inapp",
+                                "why": "staff cancellations always reach you"}]
     changed = student.put("/me/preferences", json={
         "events": {"booking_cancelled": [], "reminder": ["inapp"]},
         "reminder_lead_minutes": [120, 15]})
@@ -75,7 +76,8 @@ def test_preferences_switch_channels_but_not_the_staff_cancellation_email(
         Notification.event == "booking_cancelled",
         Notification.recipient_key == student.key)).all()
     session.close()
-    assert notices == ["email"], "the student still hears, by email, though they opted out"
+    assert notices == ["inapp"], "the student still hears (in-app: this SIS has no mail " \
+        "server), though they opted out"
 
 
 def test_the_private_feed_url_works_without_login_until_renewed_or_revoked(

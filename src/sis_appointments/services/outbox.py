@@ -71,9 +71,9 @@ def write(session: Session, event: AppointmentEvent, occurrence: str | None = No
     recipients = [(k, role) for k, role in _recipients(session, event) if k]
     if recipients:
         forced = frozenset()
-        if event.name == "booking_cancelled" and event.actor_key != data.get("student_key"):
-            forced = frozenset((data["student_key"], c) for _, c in
-                               preferences.MANDATORY)
+        if event.name == preferences.MANDATORY_EVENT and event.actor_key != data.get(
+                "student_key"):
+            forced = frozenset({(data["student_key"], preferences.mandatory_channel(session))})
         for key, chans in preferences.channels_for(session, recipients, event.name,
                                                    forced).items():
             rows += [(key, channel) for channel in sorted(chans)]

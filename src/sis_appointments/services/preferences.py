@@ -16,13 +16,19 @@ from sis_appointments.models import NotificationPreference
 from sis_appointments.services import audit, settings, tx
 
 LEADS = ("reminder", "*")  # the row holding a user's reminder lead times
-MANDATORY = {("booking_cancelled", "email")}  # for students, when someone else cancelled
+MANDATORY_EVENT = "booking_cancelled"  # for students, when someone else cancelled
 
 
 def channel_names(session: Session) -> tuple[str, ...]:
     """The channels people can choose: those configured (email needs an SMTP server) and
     those the host's plugins add."""
     return tuple(session.info.get("channels", settings.BUILTIN_CHANNELS))
+
+
+def mandatory_channel(session: Session) -> str:
+    """How a student always hears that someone else cancelled: email, or in-app where
+    there is no mail server."""
+    return "email" if "email" in channel_names(session) else "inapp"
 
 
 def _rows(session: Session, user_keys, event: str | None = None) -> list[NotificationPreference]:
@@ -75,8 +81,8 @@ def view(session: Session, user: HostUser) -> dict:
         "events": {e: sorted(channels_for(session, [(user.key, role)], e)[user.key])
                    for e in events},
         "reminder_lead_minutes": lead_minutes(session, user.key),
-        "locked": [{"event": e, "channel": c, "why": "staff cancellations always reach you"}
-                   for e, c in sorted(MANDATORY)] if role == "student" else [],
+        "locked": [{"event": MANDATORY_EVENT, "channel": mandatory_channel(session),
+                    "why": "staff cancellations always reach you"}] if role == "student" else [],
     }
 
 
