@@ -39,6 +39,7 @@ def test_in_app_notifications_are_pushed_listed_and_marked_read(app, make_caller
     listed = student.get("/me/notifications").get_json()
     assert listed["unread"] == 1 and listed["items"][0]["id"] == pushed["id"]
     assert "Appointment booked" in listed["items"][0]["body"]
+    assert listed["items"][0]["link"] == "/appointments/"
     assert staff.get("/me/notifications").get_json()["unread"] == 1
     mark = staff.post(f"/me/notifications/{pushed['id']}/read")
     assert mark.status_code == 404, "nobody reads another's notifications"

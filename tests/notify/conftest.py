@@ -72,6 +72,7 @@ def app(mail_app):
 def mail_app(make_app, smtp):
     return make_app(SIS_APPOINTMENTS_SMTP_HOST="127.0.0.1", SIS_APPOINTMENTS_SMTP_PORT=smtp.port,
                     SIS_APPOINTMENTS_MAIL_FROM="appointments@sis.example.edu",
+                    SIS_APPOINTMENTS_PUBLIC_URL="https://sis.example.edu/",
                     SIS_APPOINTMENTS_OUTBOX_BACKOFF=60,
                     SIS_APPOINTMENTS_WEBHOOKS=[{"name": "crm", "url": WEBHOOK_URL,
                                                 "secret": WEBHOOK_SECRET,

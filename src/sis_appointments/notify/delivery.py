@@ -55,8 +55,10 @@ class Delivery:
     def message(self) -> render.Message:
         to = self.recipient or render.Person(self.notification.recipient_key,
                                              self.notification.recipient_key, None, "UTC")
+        site = (self.settings.get("SIS_APPOINTMENTS_PUBLIC_URL") or "").rstrip("/")
+        pages = self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments")
         return render.render(self.session, self.notification, to, domain=self.domain,
-                             base_url=self.settings.get("SIS_APPOINTMENTS_PUBLIC_URL") or "")
+                             link=f"{site}{pages}/")
 
 
 def calendar_domain(settings: dict) -> str:

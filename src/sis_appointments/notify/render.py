@@ -75,8 +75,9 @@ HEADLINES = {
 
 
 def render(session: Session, note: Notification, to: Person, *, domain: str,
-           base_url: str = "") -> Message:
-    """The message of ``note`` for ``to``, in their zone; raises Skip if it lapsed."""
+           link: str | None = None) -> Message:
+    """The message of ``note`` for ``to``, in their zone; raises Skip if it lapsed.
+    ``link`` leads to the user's appointments (emails show it only if it is absolute)."""
     tz = zone(to.timezone)
     data = note.payload
     when = lambda instant: format_local(instant, tz)  # noqa: E731
@@ -125,7 +126,6 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     digest = _digest(session, data, when) if note.event == "digest" else []
     if note.event == "digest":
         subject = f"{HEADLINES['digest']} ({len(digest)})"
-    link = f"{base_url}" if base_url else None
     context = {"headline": HEADLINES.get(note.event, note.event), "lines": lines,
                "facts": facts, "name": to.name, "digest": digest, "link": link,
                "zone": tz.key, "dedupe_key": note.dedupe_key}
