@@ -130,3 +130,38 @@ def test_a_runner_that_died_after_claiming_leaves_them_for_after_its_lease(runne
         "sent": 3}
     assert sorted(log) == ["k0", "k1", "k2"]
     session.close()
+
+
+def test_pruning_forgets_old_deliveries_but_keeps_dead_letters_and_recent_ones(runners):
+    from sis_appointments.models import InAppNotification
+
+    states, _ = runners
+    session = states[0].sessionmaker()
+    now, old = utcnow(), utcnow() - timedelta(days=100)
+
+    def note(key, status, when):
+        row = Notification(event="booking_created", recipient_key="u1", channel="inapp",
+                           payload={}, dedupe_key=key, status=status, attempts=1,
+                           next_attempt_at=when, created_at=when, updated_at=when)
+        session.add(row)
+        session.flush()
+        return row
+
+    delivered = note("old-sent", "sent", old)
+    note("old-skipped", "skipped", old)
+    note("old-dead", "dead", old)
+    note("new-sent", "sent", now)
+    session.add_all([
+        InAppNotification(user_key="u1", title="kept", notification_id=delivered.id,
+                          read_at=now - timedelta(days=10)),
+        InAppNotification(user_key="u1", title="stale", read_at=now - timedelta(days=400)),
+        InAppNotification(user_key="u1", title="unread"),
+    ])
+    session.commit()
+    assert delivery.prune(session, now) == 2
+    session.rollback()
+    assert set(session.scalars(select(Notification.dedupe_key))) == {"old-dead", "new-sent"}
+    left = {n.title: n.notification_id for n in session.scalars(select(InAppNotification))}
+    assert left == {"kept": None, "unread": None}
+    assert delivery.prune(session, now) == 0
+    session.close()

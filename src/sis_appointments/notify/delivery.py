@@ -165,3 +165,37 @@ def retry_dead(session: Session, *, actor: HostUser, notification_id: int) -> No
         return note
 
     return tx.run(session, work)
+
+
+KEEP_SENT = timedelta(days=90)
+KEEP_READ = timedelta(days=365)
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Housekeeping: forget notifications delivered (or skipped) over 90 days ago and in-app
+    notifications read over a year ago; dead letters stay until an admin acts. Returns how
+    many outbox rows went."""
+    from sqlalchemy import delete
+
+    from sis_appointments.models import InAppNotification
+
+    now = now or utcnow()
+
+    def work() -> int:
+        old = select(Notification.id).where(Notification.status.in_(("sent", "skipped")),
+                                            Notification.updated_at < now - KEEP_SENT)
+        session.execute(update(InAppNotification).where(
+            InAppNotification.notification_id.in_(old)).values(notification_id=None)
+            .execution_options(synchronize_session=False))
+        gone = session.execute(delete(Notification).where(Notification.id.in_(old))
+                               .execution_options(synchronize_session=False)).rowcount
+        read = session.execute(delete(InAppNotification).where(
+            InAppNotification.read_at < now - KEEP_READ)
+            .execution_options(synchronize_session=False)).rowcount
+        if gone or read:
+            audit.record(session, actor_key=None, action="notifications.pruned",
+                         entity_type="notification", entity_id="outbox",
+                         after={"outbox_rows": gone, "read_in_app": read})
+        return gone
+
+    return tx.run(session, work)

@@ -46,6 +46,12 @@ def _deliver(state, session: Session) -> str:
             return ", ".join(f"{v} {k}" for k, v in sorted(total.items())) or "nothing due"
 
 
+def _prune(session: Session) -> int:
+    from sis_appointments.notify.delivery import prune
+
+    return prune(session)
+
+
 JOBS = {job.name: job for job in (
     Job("deliver", timedelta(seconds=5), _deliver),
     Job("reminders", timedelta(minutes=1),
@@ -54,6 +60,8 @@ JOBS = {job.name: job for job in (
         lambda state, s: f"{waitlist.expire_offers(s)} offers expired"),
     Job("extend_horizon", timedelta(hours=6),
         lambda state, s: f"{series.extend_all(s)} slots created"),
+    Job("prune", timedelta(hours=24),
+        lambda state, s: f"{_prune(s)} delivered notifications forgotten"),
     Job("digest", timedelta(hours=1), lambda state, s: "{} digests".format(
         reminders.queue_digests(s, tz_name=state.settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]))),
 )}
