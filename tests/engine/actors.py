@@ -14,12 +14,14 @@ class FakeHost:
         self.students: dict[str, Student] = {}
         self.busy: dict[str, list[BusyTime]] = {}
         self.inactive: set[str] = set()
+        self.zones: dict[str, str] = {}
 
     def appointments_get_student(self, student_key):
         if student_key in self.students:
             return self.students[student_key]
         return Student(key=student_key, name=f"Student {student_key}", program="BSc Biology",
-                       cohort="2025", active=student_key not in self.inactive)
+                       cohort="2025", active=student_key not in self.inactive,
+                       timezone=self.zones.get(student_key))
 
     def appointments_busy_times(self, student_key, start, end):
         return [b for b in self.busy.get(student_key, []) if b.start < end and start < b.end]

@@ -105,17 +105,30 @@ def test_a_students_own_lead_times_replace_the_defaults(session, booked):
     assert reminders_of(session, "s2") == {1440: 1, 60: 1}
 
 
-def test_the_staff_digest_lists_tomorrows_bookings_once_a_day(session, create_slot):
-    for hours in (1, 3):
-        slot = create_slot(start=at(1, hours), host_key="host1")
-        booking.book(session, actor=staff("host1"), student_key=f"s{hours}", slot_id=slot.id,
+def test_the_staff_digest_lists_tomorrows_bookings_once_a_day_in_their_zone(
+        session, create_slot, fake_host):
+    fake_host.zones["tokyo"] = "Asia/Tokyo"
+    for host, hours in (("host1", 1), ("host1", 3), ("tokyo", 6)):
+        slot = create_slot(start=at(1, hours), host_key=host)
+        booking.book(session, actor=staff(host), student_key=f"s{hours}", slot_id=slot.id,
                      now=NOW)
-    assert reminders.queue_digests(session, now=NOW) == 1
-    assert reminders.queue_digests(session, now=NOW + timedelta(hours=3)) == 0
+    # 12:00 UTC: 21:00 in Tokyo, where tomorrow (6 Mar) holds nothing yet; noon in UTC,
+    # too early for host1's digest
+    assert reminders.queue_digests(session, now=NOW) == 0
+    # 17:00 UTC: host1's evening; their tomorrow (5 Mar) holds two bookings
+    assert reminders.queue_digests(session, now=NOW + timedelta(hours=5)) == 1
+    assert reminders.queue_digests(session, now=NOW + timedelta(hours=8)) == 0, "once a day"
+    # 07:00 UTC on 5 Mar is 16:00 in Tokyo: their tomorrow is 6 Mar, which now holds the
+    # 18:00 UTC (5 Mar) booking, 03:00 6 Mar in Tokyo
+    assert reminders.queue_digests(session, now=NOW + timedelta(hours=19)) == 1
     session.rollback()
-    [digest] = session.scalars(select(Notification).where(Notification.event == "digest"))
-    assert digest.recipient_key == "host1" and digest.channel == "email"
-    assert len(digest.payload["booking_ids"]) == 2
+    digests = {d.recipient_key: d for d in session.scalars(select(Notification).where(
+        Notification.event == "digest"))}
+    assert set(digests) == {"host1", "tokyo"}
+    assert len(digests["host1"].payload["booking_ids"]) == 2
+    assert digests["tokyo"].payload["date"] == "2030-03-06"
     recorder = Recorder("email")
-    deliver_due(session, {"email": recorder, "inapp": Recorder("inapp")}, {}, now=NOW)
+    deliver_due(session, {"email": recorder, "inapp": Recorder("inapp")}, {},
+                now=NOW + timedelta(hours=20))
     assert ("host1", "Tomorrow's appointments (2)") in recorder.sent
+    assert ("tokyo", "Tomorrow's appointments (1)") in recorder.sent

@@ -63,7 +63,8 @@ JOBS = {job.name: job for job in (
     Job("prune", timedelta(hours=24),
         lambda state, s: f"{_prune(s)} delivered notifications forgotten"),
     Job("digest", timedelta(hours=1), lambda state, s: "{} digests".format(
-        reminders.queue_digests(s, tz_name=state.settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]))),
+        reminders.queue_digests(
+            s, default_zone=state.settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]))),
 )}
 
 

@@ -9,7 +9,7 @@ went out gets none (the delivery skips it).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,26 +54,37 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
     return tx.run(session, work)
 
 
-def queue_digests(session: Session, now: datetime | None = None, tz_name: str = "UTC") -> int:
-    """Write each staff member's digest of tomorrow's appointments (in ``tz_name``), once
-    a day; returns how many digests were written."""
+DIGEST_HOUR = 16  # local time from which a staff member gets tomorrow's digest
+
+
+def queue_digests(session: Session, now: datetime | None = None,
+                  default_zone: str = "UTC") -> int:
+    """Write each staff member's digest of tomorrow's appointments, in their own zone (the
+    host's directory; ``default_zone`` if it names none), once a day from 16:00 their time;
+    returns how many digests were written."""
+    from sis_appointments.notify.render import person
+
     now = now or utcnow()
-    tz = zone(tz_name)
-    tomorrow: date = now.astimezone(tz).date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, time(0), tz)
-    end = datetime.combine(tomorrow + timedelta(days=1), time(0), tz)
 
     def work() -> int:
-        rows = session.execute(select(Slot.host_key, Booking.id).join(Booking.slot).where(
-            Slot.start_utc >= start, Slot.start_utc < end, Booking.status == "confirmed")
-            .order_by(Slot.host_key, Slot.start_utc)).all()
-        by_host: dict[str, list[int]] = {}
-        for host_key, booking_id in rows:
-            by_host.setdefault(host_key, []).append(booking_id)
+        rows = session.execute(select(Slot.host_key, Slot.start_utc, Booking.id)
+                               .join(Booking.slot).where(
+            Slot.start_utc >= now, Slot.start_utc < now + timedelta(days=3),
+            Booking.status == "confirmed").order_by(Slot.host_key, Slot.start_utc)).all()
+        by_host: dict[str, list[tuple[datetime, int]]] = {}
+        for host_key, start, booking_id in rows:
+            by_host.setdefault(host_key, []).append((start, booking_id))
         written = 0
-        for host_key, ids in by_host.items():
+        for host_key, held in by_host.items():
+            found = person(session, host_key, default_zone)
+            tz = zone(found.timezone if found else default_zone)
+            local = now.astimezone(tz)
+            if local.hour < DIGEST_HOUR:
+                continue
+            tomorrow: date = local.date() + timedelta(days=1)
+            ids = [b for start, b in held if start.astimezone(tz).date() == tomorrow]
             occurrence = tomorrow.isoformat()
-            if _written(session, f"digest:staff:None:{occurrence}:{host_key}:"):
+            if not ids or _written(session, f"digest:staff:None:{occurrence}:{host_key}:"):
                 continue
             outbox.write(session, AppointmentEvent(
                 "digest", "staff", None, None,
