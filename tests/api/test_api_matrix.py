@@ -71,6 +71,8 @@ EXPECT = {
     ("get", "/calendar/bookings/{booking_id}"): dict(student=OK, other_staff={404}, host=OK,
                                                      admin=OK),
     ("get", "/calendar/mine"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/calendar/hosts/{host_key}"): dict(student={403}, other_staff={403}, host=OK,
+                                                admin=OK),
     ("post", "/calendar/feed"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("delete", "/calendar/feed"): dict(student={204}, other_staff={204}, host={204},
                                        admin={204}),
@@ -130,6 +132,7 @@ def world(make_caller, anonymous, create_user):
     ids["token_id"] = host.get("/tokens").get_json()[0]["id"]
     ids["notification_id"] = _student_inapp_id(app_of(host), callers["student"].key)
     ids["key"] = "horizon_days"
+    ids["host_key"] = host.key
     ids["grant_id"] = callers["admin"].post("/grants", json={
         "user": callers["other_staff"].key, "grant": "manage_calendar",
         "target": "somebody"}).get_json()["id"]

@@ -141,3 +141,14 @@ def test_admins_see_and_retry_dead_letters(app, make_caller):
     put = admin.put("/system/settings/reminder_lead_minutes", json={"value": [60]})
     assert put.get_json()["reminder_lead_minutes"] == [60]
     assert admin.put("/system/settings/nope", json={"value": 1}).status_code == 422
+
+
+def test_a_staff_calendar_is_for_whoever_manages_it(make_caller):
+    staff, student, slot, booking = booked(make_caller)
+    mine = staff.get(f"/calendar/hosts/{staff.key}")
+    assert mine.status_code == 200 and mine.mimetype == "text/calendar"
+    body = mine.get_data(as_text=True)
+    assert f"UID:slot-{slot['id']}@" in body and "(1/1 booked)" in body
+    assert "TZID=America/New_York" in body and "BEGIN:VTIMEZONE" in body
+    assert make_caller(role="staff").get(f"/calendar/hosts/{staff.key}").status_code == 403
+    assert make_caller(role="admin").get(f"/calendar/hosts/{staff.key}").status_code == 200

@@ -71,6 +71,16 @@ def series_export(session: Session, row: Series, slots: list[Slot], domain: str)
     return ical.series_events(row, slots, occurrences, duration, domain, slot_type.name)
 
 
+def host_calendar(session: Session, *, actor: HostUser, host_key: str, domain: str,
+                  now: datetime | None = None) -> bytes:
+    """A staff member's slots, for whoever manages that calendar."""
+    access.require_manage_host(session, actor, host_key)
+    cal = ical.calendar(name=f"Appointments of {_name(session, host_key)}")
+    for event in host_events(session, host_key, domain, (now or utcnow()) - PAST):
+        cal.add_component(event)
+    return ical.finish(cal)
+
+
 def user_calendar(session: Session, user: HostUser, domain: str,
                   now: datetime | None = None) -> bytes:
     """Everything of ``user``'s from 60 days ago on: their bookings, and the slots they

@@ -47,6 +47,14 @@ def my_calendar():
                         "appointments.ics")
 
 
+@blp.route("/hosts/<string(maxlength=64):host_key>")
+@blp.response(200, TEXT, content_type=ICS)
+def host_calendar(host_key: str):
+    """The slots a staff member hosts (series with their RRULE), for who manages them."""
+    return ics_response(calendars.host_calendar(db.session(), actor=actor(), host_key=host_key,
+                                                domain=_domain()), f"{host_key}.ics")
+
+
 @blp.route("/feed", methods=["POST"])
 @blp.response(201, FeedOut)
 def new_feed():
