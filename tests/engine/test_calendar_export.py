@@ -76,3 +76,12 @@ def test_a_students_feed_holds_their_bookings_in_the_slot_zone_and_marks_cancell
     assert first.dtstart.value == kept.start_utc
     assert first.dtstart.params["X-VOBJ-ORIGINAL-TZID"] == ["Europe/Berlin"]
     assert events["booking-2@uni.example"].status.value == "CANCELLED"
+
+
+def test_names_with_line_breaks_make_valid_files(session, create_slot):
+    slot = create_slot(start=NOW + timedelta(days=2), host_key="host\nx")
+    booking.book(session, actor=student("s1"), slot_id=slot.id, now=NOW)
+    made = calendars.host_calendar(session, actor=ADMIN, host_key="host\nx", domain="u.example",
+                                   now=NOW)
+    assert "X-WR-CALNAME:Appointments of host x" in made.decode()
+    assert len(vobject.readOne(made.decode()).vevent_list) == 1

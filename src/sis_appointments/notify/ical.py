@@ -38,8 +38,8 @@ def calendar(method: str | None = None, name: str | None = None) -> Calendar:
     cal.add("version", "2.0")
     if method:
         cal.add("method", method)
-    if name:
-        cal.add("x-wr-calname", name)
+    if name:  # not a TEXT property to icalendar, so it is not escaped: one plain line
+        cal.add("x-wr-calname", " ".join(name.split()))
     return cal
 
 

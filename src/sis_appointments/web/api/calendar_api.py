@@ -52,7 +52,7 @@ def my_calendar():
 def host_calendar(host_key: str):
     """The slots a staff member hosts (series with their RRULE), for who manages them."""
     return ics_response(calendars.host_calendar(db.session(), actor=actor(), host_key=host_key,
-                                                domain=_domain()), f"{host_key}.ics")
+                                                domain=_domain()), "appointments.ics")
 
 
 @blp.route("/feed", methods=["POST"])
