@@ -74,6 +74,8 @@ def series_export(session: Session, row: Series, slots: list[Slot], domain: str)
 def host_calendar(session: Session, *, actor: HostUser, host_key: str, domain: str,
                   now: datetime | None = None) -> bytes:
     """A staff member's slots, for whoever manages that calendar."""
+    if "\x00" in host_key:  # no key has one, and PostgreSQL cannot even compare it
+        raise NotFound("no such calendar")
     access.require_manage_host(session, actor, host_key)
     cal = ical.calendar(name=f"Appointments of {_name(session, host_key)}")
     for event in host_events(session, host_key, domain, (now or utcnow()) - PAST):
