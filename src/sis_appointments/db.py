@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+import re
+import uuid
+
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,10 +44,23 @@ def make_sessionmaker(engine: Engine, pm, settings: dict | None = None) -> sessi
                         info={"pm": pm, "settings": settings or {}})
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id() -> str:
+    """The current request's id: the caller's ``X-Request-ID`` if it is a plain token of at
+    most 64 characters, else a new one. Audit rows written by the request carry it."""
+    if "_appt_request_id" not in g:
+        given = request.headers.get("X-Request-ID", "") if has_request_context() else ""
+        g._appt_request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return g._appt_request_id
+
+
 def session() -> Session:
     """The session of the current app context, opened on first use, closed at teardown."""
     if "_appt_session" not in g:
-        g._appt_session = current_app.extensions["sis_appointments"].sessionmaker()
+        extra = {"info": {"request_id": request_id()}} if has_request_context() else {}
+        g._appt_session = current_app.extensions["sis_appointments"].sessionmaker(**extra)
     return g._appt_session
 
 

@@ -154,3 +154,24 @@ def test_a_staff_calendar_is_for_whoever_manages_it(make_caller):
     admin = make_caller(role="admin")
     assert admin.get(f"/calendar/hosts/{staff.key}").status_code == 200
     assert admin.get("/calendar/hosts/a%00b").status_code == 404
+
+
+def test_audit_rows_carry_the_request_id(app, make_caller):
+    from sqlalchemy import select
+
+    from sis_appointments.models import AuditEntry
+
+    staff, student = make_caller(role="staff"), make_caller()
+    slot = make_slot(staff, make_type(staff)["id"], start())
+    given = student.post(f"/slots/{slot['id']}/bookings", headers={"X-Request-ID": "req-42"})
+    assert given.headers["X-Request-ID"] == "req-42"
+    booking_id = given.get_json()["id"]
+    made = student.post(f"/bookings/{booking_id}/cancel",
+                        headers={"X-Request-ID": "bad id, with <spaces>"})
+    generated = made.headers["X-Request-ID"]
+    assert len(generated) == 32 and generated != "req-42"
+    session = app.extensions["sis_appointments"].sessionmaker()
+    ids = dict(session.execute(select(AuditEntry.action, AuditEntry.request_id).where(
+        AuditEntry.entity_type == "booking")).all())
+    session.close()
+    assert ids == {"booking.created": "req-42", "booking.cancelled": generated}

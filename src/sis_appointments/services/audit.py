@@ -19,7 +19,8 @@ def record(
     reason: str | None = None,
     request_id: str | None = None,
 ) -> AuditEntry:
-    """Add one audit row; it commits or rolls back with the change it describes."""
+    """Add one audit row; it commits or rolls back with the change it describes. The
+    request id defaults to the one the web layer put in the session's ``info``."""
     entry = AuditEntry(
         actor_key=actor_key,
         action=action,
@@ -28,7 +29,7 @@ def record(
         before=before,
         after=after,
         reason=reason,
-        request_id=request_id,
+        request_id=request_id or session.info.get("request_id"),
     )
     session.add(entry)
     return entry

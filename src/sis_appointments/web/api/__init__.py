@@ -87,8 +87,14 @@ class ProblemApi(Api):
             blueprint.before_request(_authenticate)
             blueprint.before_request(idempotency.before)
             blueprint.after_request(idempotency.after)
+            blueprint.after_request(_request_id_header)
             blueprint._appt_ready = True
         self.register_blueprint(blueprint, url_prefix=PREFIX + blueprint.url_prefix)
+
+
+def _request_id_header(response):
+    response.headers["X-Request-ID"] = db.request_id()
+    return response
 
 
 def _code(error: HTTPException) -> str:
