@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Conflict, Forbidden
+from sis_appointments.domain.errors import Conflict
 from sis_appointments.host import HostUser
-from sis_appointments.models import Notification, utcnow
+from sis_appointments.models import InAppNotification, Notification, utcnow
 from sis_appointments.notify import render
 from sis_appointments.notify.channels import Undeliverable
-from sis_appointments.services import audit, tx
+from sis_appointments.services import access, audit, host, tx
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+BATCH = 200  # notifications claimed at a time
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -47,13 +48,13 @@ class Delivery:
         return calendar_domain(self.settings)
 
     @cached_property
-    def recipient(self) -> render.Person | None:
-        return render.person(self.session, self.notification.recipient_key,
+    def recipient(self) -> host.Person | None:
+        return host.person(self.session, self.notification.recipient_key,
                              self.settings.get("SIS_APPOINTMENTS_DEFAULT_TIMEZONE", "UTC"))
 
     @cached_property
     def message(self) -> render.Message:
-        to = self.recipient or render.Person(self.notification.recipient_key,
+        to = self.recipient or host.Person(self.notification.recipient_key,
                                              self.notification.recipient_key, None, "UTC")
         site = (self.settings.get("SIS_APPOINTMENTS_PUBLIC_URL") or "").rstrip("/")
         pages = self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments")
@@ -93,7 +94,7 @@ def claim(session: Session, now: datetime, limit: int) -> list[Notification]:
 
 
 def deliver_due(session: Session, channels: dict, settings: dict, *,
-                now: datetime | None = None, limit: int = 200, emit=None) -> Counter:
+                now: datetime | None = None, limit: int = BATCH, emit=None) -> Counter:
     """Send what is due; returns counts of sent, retry, dead and skipped."""
     now = now or utcnow()
     counts: Counter = Counter()
@@ -149,8 +150,7 @@ def _record(session: Session, outcomes, settings: dict) -> None:
 
 def retry_dead(session: Session, *, actor: HostUser, notification_id: int) -> Notification:
     """An admin sends a dead letter again: it is pending now, with its attempts reset."""
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins retry notifications")
+    access.require_admin(actor, "retry notifications")
 
     def work() -> Notification:
         note = tx.get(session, Notification, notification_id, "notification")
@@ -175,10 +175,6 @@ def prune(session: Session, now: datetime | None = None) -> int:
     """Housekeeping: forget notifications delivered (or skipped) over 90 days ago and in-app
     notifications read over a year ago; dead letters stay until an admin acts. Returns how
     many outbox rows went."""
-    from sqlalchemy import delete
-
-    from sis_appointments.models import InAppNotification
-
     now = now or utcnow()
 
     def work() -> int:

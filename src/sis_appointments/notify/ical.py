@@ -134,7 +134,3 @@ def series_events(series: Series, slots: list[Slot], occurrences: list[datetime]
         master.add("exdate", local.replace(tzinfo=zone))
     return [master, *overrides]
 
-
-def to_utc_local(local: datetime, zone_name: str) -> datetime:
-    """A wall-clock time in a zone as an aware UTC instant."""
-    return local.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)

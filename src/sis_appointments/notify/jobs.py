@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +22,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sis_appointments.host import HostUser
 from sis_appointments.models import JobLease, utcnow
-from sis_appointments.services import reminders, series, tx, waitlist
+from sis_appointments.notify import delivery
+from sis_appointments.services import access, reminders, series, tx, waitlist
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +38,13 @@ class Job:
 
 
 def _deliver(state, session: Session) -> str:
-    from sis_appointments.notify.delivery import deliver_due
-
-    total = {}
-    while True:  # drain: a run sends everything due, in claims of 200
-        counts = deliver_due(session, state.make_channels(), state.settings, emit=state.emit)
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-        if sum(counts.values()) < 200:
+    total: Counter = Counter()
+    while True:  # drain: a run sends everything due, a claim at a time
+        counts = delivery.deliver_due(session, state.make_channels(), state.settings,
+                                      emit=state.emit)
+        total.update(counts)
+        if sum(counts.values()) < delivery.BATCH:
             return ", ".join(f"{v} {k}" for k, v in sorted(total.items())) or "nothing due"
-
-
-def _prune(session: Session) -> int:
-    from sis_appointments.notify.delivery import prune
-
-    return prune(session)
 
 
 JOBS = {job.name: job for job in (
@@ -61,7 +56,7 @@ JOBS = {job.name: job for job in (
     Job("extend_horizon", timedelta(hours=6),
         lambda state, s: f"{series.extend_all(s)} slots created"),
     Job("prune", timedelta(hours=24),
-        lambda state, s: f"{_prune(s)} delivered notifications forgotten"),
+        lambda state, s: f"{delivery.prune(s)} delivered notifications forgotten"),
     Job("digest", timedelta(hours=1), lambda state, s: "{} digests".format(
         reminders.queue_digests(
             s, default_zone=state.settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]))),
@@ -117,7 +112,9 @@ def run_job(state, name: str, holder: str, now: datetime | None = None) -> str |
         session.close()
 
 
-def status(session: Session) -> list[dict]:
+def status(session: Session, *, actor: HostUser) -> list[dict]:
+    """Each job's interval and last run (for admins)."""
+    access.require_admin(actor, "see background jobs")
     leases = {j.name: j for j in session.scalars(select(JobLease))}
     return [{"name": name, "every_seconds": int(job.every.total_seconds()),
              "running": bool(leases.get(name) and leases[name].locked_until),

@@ -18,6 +18,7 @@ from sis_appointments.domain.timezones import format_local, zone
 from sis_appointments.models import Booking, Notification, Slot
 from sis_appointments.notify import ical
 from sis_appointments.resources import package_path
+from sis_appointments.services.host import Person, name
 
 _env = Environment(loader=FileSystemLoader(package_path("templates")),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -25,14 +26,6 @@ _env = Environment(loader=FileSystemLoader(package_path("templates")),
 
 class Skip(Exception):
     """The notification no longer applies (e.g. a reminder of a cancelled booking)."""
-
-
-@dataclass(frozen=True)
-class Person:
-    key: str
-    name: str
-    email: str | None
-    timezone: str
 
 
 @dataclass
@@ -44,21 +37,6 @@ class Message:
     ics: bytes | None = None
     ics_method: str | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
-
-
-def person(session: Session, key: str, default_zone: str) -> Person | None:
-    """The recipient as the host knows them now (staff and students alike)."""
-    hook = session.info["pm"].hook
-    found = hook.appointments_get_user(user_key=key) or hook.appointments_get_student(
-        student_key=key)
-    if found is None:
-        return None
-    tz = found.timezone
-    try:
-        zone(tz or default_zone)
-    except Exception:  # a zone the host stores but we cannot use: fall back, say which
-        tz = None
-    return Person(key, found.name, found.email, tz or default_zone)
 
 
 HEADLINES = {
@@ -87,8 +65,8 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     if note.event == "reminder" and (booking is None or not booking.active
                                      or booking.slot.status != "open"):
         raise Skip("the booking is no longer active")
-    name = slot.type.name if slot else "Appointment"
-    subject = f"{HEADLINES.get(note.event, note.event)}: {name}"
+    what = slot.type.name if slot else "Appointment"
+    subject = f"{HEADLINES.get(note.event, note.event)}: {what}"
     lines = []
     if slot:
         facts.append(("When", when(slot.start_utc)))
@@ -97,11 +75,9 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
             facts.append(("Where", where))
         subject += f", {when(slot.start_utc)}"
     if booking and to.key != booking.student_key:
-        student = person(session, booking.student_key, to.timezone)
-        facts.append(("Student", student.name if student else booking.student_key))
+        facts.append(("Student", name(session, booking.student_key)))
     if booking and booking.slot.host_key != to.key:
-        host = person(session, booking.slot.host_key, to.timezone)
-        facts.append(("With", host.name if host else booking.slot.host_key))
+        facts.append(("With", name(session, booking.slot.host_key)))
     if note.event == "booking_cancelled":
         lines.append(f"Cancelled by {_who(session, data.get('actor_key'), to)}.")
         if data.get("reason"):
@@ -137,7 +113,7 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
                       link=link, facts=facts)
     if booking is not None and note.event != "waitlist_joined":
         message.ics, message.ics_method = ical.booking_file(
-            booking, domain, summary=name, description="\n".join(
+            booking, domain, summary=what, description="\n".join(
                 f"{k}: {v}" for k, v in facts if k in ("Student", "With", "Where")))
     return message
 
@@ -147,8 +123,7 @@ def _who(session: Session, key: str | None, to: Person) -> str:
         return "you"
     if not key:
         return "the system (a change in the student record)"
-    found = person(session, key, to.timezone)
-    return found.name if found else key
+    return name(session, key)
 
 
 def _booking(session: Session, note: Notification) -> Booking | None:
@@ -168,6 +143,5 @@ def _digest(session: Session, data: dict, when) -> list[dict]:
     rows = session.execute(select(Booking, Slot).join(Booking.slot).where(
         Booking.id.in_(data.get("booking_ids", []))).order_by(Slot.start_utc)).all()
     return [{"when": when(slot.start_utc), "what": slot.type.name,
-             "who": (person(session, b.student_key, "UTC") or Person(b.student_key, b.student_key,
-                                                                      None, "UTC")).name,
+             "who": name(session, b.student_key),
              "status": b.status} for b, slot in rows]

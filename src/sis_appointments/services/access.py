@@ -40,6 +40,26 @@ def can_manage_host(session: Session, actor: HostUser, host_key: str) -> bool:
     return grant is not None
 
 
+def require_admin(actor: HostUser, what: str) -> None:
+    """Only admins may do ``what`` (e.g. "change system settings")."""
+    if not actor.has_role("admin"):
+        raise Forbidden(f"only admins {what}")
+
+
+def managed_hosts(session: Session, actor: HostUser) -> list[str] | None:
+    """Every host key ``actor`` manages, as ``can_manage_host`` decides one by one
+    (None: all of them)."""
+    if actor.has_role("admin"):
+        return None
+    if not actor.has_role("staff"):
+        return []
+    grants = session.execute(select(RoleGrant.grant, RoleGrant.target_key).where(
+        RoleGrant.user_key == actor.key)).all()
+    if any(g == "manage_all" for g, _ in grants):
+        return None
+    return [actor.key] + [t for g, t in grants if g == "manage_calendar" and t]
+
+
 def require_manage_host(session: Session, actor: HostUser, host_key: str) -> None:
     if not can_manage_host(session, actor, host_key):
         raise Forbidden("you cannot manage this calendar")

@@ -7,22 +7,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from sis_appointments.domain.errors import NotFound
+from sis_appointments.domain.errors import Forbidden, NotFound
+from sis_appointments.domain.timezones import to_utc, zone
 from sis_appointments.host import HostUser
 from sis_appointments.models import Booking, Series, Slot, utcnow
 from sis_appointments.notify import ical
-from sis_appointments.services import access, series, tx
+from sis_appointments.services import access, host, series, tx
 
 PAST = timedelta(days=60)  # how far back feeds reach
 
 
-def _name(session: Session, key: str) -> str:
-    user = session.info["pm"].hook.appointments_get_user(user_key=key)
-    return user.name if user else key
-
-
 def _booking_summary(session: Session, booking: Booking) -> str:
-    return f"{booking.slot.type.name} with {_name(session, booking.slot.host_key)}"
+    return f"{booking.slot.type.name} with {host.user_name(session, booking.slot.host_key)}"
 
 
 def booking_file(session: Session, *, actor: HostUser, booking_id: int, domain: str) -> bytes:
@@ -30,7 +26,7 @@ def booking_file(session: Session, *, actor: HostUser, booking_id: int, domain: 
     booking = tx.get(session, Booking, booking_id, "booking")
     try:
         access.require_booking_access(session, actor, booking.student_key, booking.slot.host_key)
-    except Exception as exc:  # another student's booking does not exist for this caller
+    except Forbidden as exc:  # another student's booking does not exist for this caller
         raise NotFound("no such booking") from exc
     return ical.booking_file(booking, domain, _booking_summary(session, booking))[0]
 
@@ -63,12 +59,10 @@ def host_events(session: Session, host_key: str, domain: str, since: datetime) -
 
 def series_export(session: Session, row: Series, slots: list[Slot], domain: str) -> list:
     slot_type = slots[0].type
-    duration = timedelta(minutes=row.duration_minutes or slot_type.duration_minutes)
     rule = series.recurrence(row, slot_type.duration_minutes)
-    until = row.materialised_until or utcnow()
-    first = ical.to_utc_local(row.start_local, row.timezone)
-    occurrences = [o.local_start for o in rule.between(first, until)]
-    return ical.series_events(row, slots, occurrences, duration, domain, slot_type.name)
+    first = to_utc(row.start_local, zone(row.timezone))
+    occurrences = [o.local_start for o in rule.between(first, row.materialised_until or utcnow())]
+    return ical.series_events(row, slots, occurrences, rule.duration, domain, slot_type.name)
 
 
 def host_calendar(session: Session, *, actor: HostUser, host_key: str, domain: str,
@@ -77,7 +71,7 @@ def host_calendar(session: Session, *, actor: HostUser, host_key: str, domain: s
     if "\x00" in host_key:  # no key has one, and PostgreSQL cannot even compare it
         raise NotFound("no such calendar")
     access.require_manage_host(session, actor, host_key)
-    cal = ical.calendar(name=f"Appointments of {_name(session, host_key)}")
+    cal = ical.calendar(name=f"Appointments of {host.user_name(session, host_key)}")
     for event in host_events(session, host_key, domain, (now or utcnow()) - PAST):
         cal.add_component(event)
     return ical.finish(cal)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.host import HostUser
-from sis_appointments.models import AppointmentType, Booking, RoleGrant, Slot
+from sis_appointments.models import AppointmentType, Booking, Slot
+from sis_appointments.services import access
 
 KINDS = ("bookings", "slots", "attendance")
 MAX_RANGE_DAYS = 3660
@@ -29,19 +30,6 @@ def safe(value) -> str:
     text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(
         value)
     return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def managed_hosts(session: Session, actor: HostUser) -> list[str] | None:
-    """The host keys ``actor`` may export (None: all of them)."""
-    if actor.has_role("admin"):
-        return None
-    if not actor.has_role("staff"):
-        raise Forbidden("exports are for staff")
-    grants = session.execute(select(RoleGrant.grant, RoleGrant.target_key).where(
-        RoleGrant.user_key == actor.key)).all()
-    if any(g == "manage_all" for g, _ in grants):
-        return None
-    return [actor.key] + [t for g, t in grants if g == "manage_calendar" and t]
 
 
 def _filtered(query, hosts, start, end, type_id, host_key):
@@ -64,7 +52,9 @@ def rows(session: Session, *, actor: HostUser, kind: str, start: datetime, end: 
     if end <= start or (end - start).days > MAX_RANGE_DAYS:
         raise InvalidInput("the range must end after it starts and span at most 10 years",
                            code="bad_range")
-    hosts = managed_hosts(session, actor)
+    if not actor.has_role("admin", "staff"):
+        raise Forbidden("exports are for staff")
+    hosts = access.managed_hosts(session, actor)
     if host_key is not None and hosts is not None and host_key not in hosts:
         raise Forbidden("you cannot export this calendar")
     args = (hosts, start, end, type_id, host_key)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Forbidden, InvalidInput
+from sis_appointments.domain.errors import InvalidInput
 from sis_appointments.host import HostUser
 from sis_appointments.models import RoleGrant
-from sis_appointments.services import audit, tx
+from sis_appointments.services import access, audit, tx
 
 GRANTS = ("manage_calendar", "manage_all")
 
 
 def _admin(actor: HostUser) -> None:
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins manage grants")
+    access.require_admin(actor, "manage grants")
 
 
 def listed(session: Session, actor: HostUser) -> list[RoleGrant]:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sis_appointments.host import AppointmentEvent
+from sis_appointments.host import AppointmentEvent, HostUser
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Notification, Slot, utcnow
-from sis_appointments.services import preferences
+from sis_appointments.services import access, preferences
 
 BOOKING_EVENTS = ("booking_created", "booking_cancelled", "booking_rescheduled",
                   "waitlist_promoted", "reminder")
@@ -85,3 +85,18 @@ def write(session: Session, event: AppointmentEvent, occurrence: str | None = No
                                  payload=payload, dedupe_key=f"{base}:{key}:{channel}",
                                  status="pending", attempts=0, next_attempt_at=now))
     return len(rows)
+
+
+def listed(session: Session, *, actor: HostUser, status: str = "dead",
+           limit: int = 100) -> list[Notification]:
+    """Notifications by delivery status, newest first (for admins)."""
+    access.require_admin(actor, "see the notification outbox")
+    return list(session.scalars(select(Notification).where(Notification.status == status)
+                                .order_by(Notification.id.desc()).limit(limit)))
+
+
+def counts(session: Session, *, actor: HostUser) -> dict[str, int]:
+    """How many notifications are in each delivery status (for admins)."""
+    access.require_admin(actor, "see the notification outbox")
+    return dict(session.execute(select(Notification.status, func.count())
+                                .group_by(Notification.status)).all())

@@ -31,41 +31,42 @@ def mandatory_channel(session: Session) -> str:
     return "email" if "email" in channel_names(session) else "inapp"
 
 
-def _rows(session: Session, user_keys, event: str | None = None) -> list[NotificationPreference]:
+def _chosen(session: Session, user_keys, events=None) -> dict[tuple[str, str, str], bool]:
+    """The users' own switches, (user key, event, channel) -> on, in one query."""
     query = select(NotificationPreference).where(NotificationPreference.user_key.in_(user_keys))
-    if event is not None:
-        query = query.where(NotificationPreference.event.in_((event, LEADS[0])))
-    return list(session.scalars(query))
+    if events is not None:
+        query = query.where(NotificationPreference.event.in_(events))
+    return {(r.user_key, r.event, r.channel): r.enabled for r in session.scalars(query)}
+
+
+def _channels(session: Session, chosen: dict, key: str, role: str, event: str) -> set[str]:
+    default = set(settings.get(session, f"notify_{role}").get(event, ()))
+    return {c for c in channel_names(session) if chosen.get((key, event, c), c in default)}
 
 
 def channels_for(session: Session, recipients: list[tuple[str, str]], event: str,
                  forced: frozenset[tuple[str, str]] = frozenset()) -> dict[str, set[str]]:
     """The channels each (user key, role) recipient hears of ``event`` on; ``forced``
     holds (user key, channel) pairs that cannot be switched off."""
-    rows = _rows(session, [key for key, _ in recipients], event)
-    chosen = {(r.user_key, r.channel): r.enabled for r in rows if r.event == event}
-    answer = {}
-    for key, role in recipients:
-        default = set(settings.get(session, f"notify_{role}").get(event, ()))
-        wanted = {c for c in channel_names(session) if chosen.get((key, c), c in default)}
-        answer[key] = wanted | {c for k, c in forced if k == key}
-    return answer
+    chosen = _chosen(session, [key for key, _ in recipients], [event])
+    return {key: _channels(session, chosen, key, role, event)
+            | {c for k, c in forced if k == key} for key, role in recipients}
 
 
 def lead_minutes(session: Session, user_key: str) -> list[int]:
-    row = session.get(NotificationPreference, (user_key, *LEADS))
-    if row is not None and row.options.get("minutes") is not None:
-        return row.options["minutes"]
-    return settings.get(session, "reminder_lead_minutes")
+    own = own_leads(session, [user_key])
+    return own[user_key] if user_key in own else settings.get(session, "reminder_lead_minutes")
 
 
-def all_leads(session: Session) -> set[int]:
-    """Every lead time in use: the default and any user's own."""
-    leads = set(settings.get(session, "reminder_lead_minutes"))
-    for options in session.scalars(select(NotificationPreference.options).where(
-            NotificationPreference.event == LEADS[0], NotificationPreference.channel == LEADS[1])):
-        leads.update(options.get("minutes") or ())
-    return leads
+def own_leads(session: Session, user_keys=None) -> dict[str, list[int]]:
+    """The reminder lead times users chose themselves (of ``user_keys``, or everyone's);
+    users on the system default are absent."""
+    query = select(NotificationPreference.user_key, NotificationPreference.options).where(
+        NotificationPreference.event == LEADS[0], NotificationPreference.channel == LEADS[1])
+    if user_keys is not None:
+        query = query.where(NotificationPreference.user_key.in_(user_keys))
+    return {key: options["minutes"] for key, options in session.execute(query)
+            if options.get("minutes") is not None}
 
 
 def role_of(user: HostUser) -> str:
@@ -75,11 +76,11 @@ def role_of(user: HostUser) -> str:
 def view(session: Session, user: HostUser) -> dict:
     """A user's effective preferences: each event's channels, and reminder lead times."""
     role = role_of(user)
-    events = settings.ROLE_EVENTS[role]
+    chosen = _chosen(session, [user.key])
     return {
         "channels": list(channel_names(session)),
-        "events": {e: sorted(channels_for(session, [(user.key, role)], e)[user.key])
-                   for e in events},
+        "events": {e: sorted(_channels(session, chosen, user.key, role, e))
+                   for e in settings.ROLE_EVENTS[role]},
         "reminder_lead_minutes": lead_minutes(session, user.key),
         "locked": [{"event": MANDATORY_EVENT, "channel": mandatory_channel(session),
                     "why": "staff cancellations always reach you"}] if role == "student" else [],

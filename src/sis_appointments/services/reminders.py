@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sis_appointments.domain.timezones import zone
 from sis_appointments.host import AppointmentEvent
 from sis_appointments.models import Booking, Notification, Slot, utcnow
-from sis_appointments.services import outbox, preferences, settings, tx
+from sis_appointments.services import host, outbox, preferences, settings, tx
 
 
 def _written(session: Session, prefix: str) -> bool:
@@ -31,15 +31,17 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
 
     def work() -> int:
         grace = timedelta(minutes=settings.get(session, "reminder_grace_minutes"))
+        default = settings.get(session, "reminder_lead_minutes")
+        own = preferences.own_leads(session)
         count = 0
-        for lead in sorted(preferences.all_leads(session), reverse=True):
+        for lead in sorted(set(default).union(*own.values()), reverse=True):
             ahead = timedelta(minutes=lead)
             due = session.execute(select(Booking, Slot).join(Booking.slot).where(
                 Booking.status == "confirmed", Slot.status == "open", Slot.start_utc > now,
                 Slot.start_utc <= now + ahead, Slot.start_utc >= now + ahead - grace)
                 .order_by(Slot.start_utc, Booking.id)).all()
             for booking, slot in due:
-                if lead not in preferences.lead_minutes(session, booking.student_key):
+                if lead not in own.get(booking.student_key, default):
                     continue
                 occurrence = f"{slot.start_utc:%Y%m%dT%H%M}Z-{lead}m"
                 if _written(session, f"reminder:booking:{booking.id}:{occurrence}:"):
@@ -62,8 +64,6 @@ def queue_digests(session: Session, now: datetime | None = None,
     """Write each staff member's digest of tomorrow's appointments, in their own zone (the
     host's directory; ``default_zone`` if it names none), once a day from 16:00 their time;
     returns how many digests were written."""
-    from sis_appointments.notify.render import person
-
     now = now or utcnow()
 
     def work() -> int:
@@ -76,7 +76,7 @@ def queue_digests(session: Session, now: datetime | None = None,
             by_host.setdefault(host_key, []).append((start, booking_id))
         written = 0
         for host_key, held in by_host.items():
-            found = person(session, host_key, default_zone)
+            found = host.person(session, host_key, default_zone)
             tz = zone(found.timezone if found else default_zone)
             local = now.astimezone(tz)
             if local.hour < DIGEST_HOUR:

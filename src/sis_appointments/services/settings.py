@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from sis_appointments.domain.errors import Forbidden, InvalidInput
+from sis_appointments.domain.errors import InvalidInput
 from sis_appointments.host import HostUser
 from sis_appointments.models import Setting
-from sis_appointments.services import audit, tx
+from sis_appointments.services import access, audit, tx
 
 # The events people hear of, and the channels built in; hosts may add channels (a hook).
 PERSON_EVENTS = ("booking_created", "booking_cancelled", "booking_rescheduled", "slot_changed",
@@ -79,13 +79,14 @@ def get(session: Session, key: str):
     return DEFAULTS[key] if row is None else row.value
 
 
-def all_settings(session: Session) -> dict:
+def all_settings(session: Session, *, actor: HostUser) -> dict:
+    """Every system default, as set or built in (for admins)."""
+    access.require_admin(actor, "see system settings")
     return {key: get(session, key) for key in DEFAULTS}
 
 
 def put(session: Session, *, actor: HostUser, key: str, value) -> None:
-    if not actor.has_role("admin"):
-        raise Forbidden("only admins change system settings")
+    access.require_admin(actor, "change system settings")
     if key not in DEFAULTS:
         raise InvalidInput(f"unknown setting {key!r}", code="unknown_setting")
     try:

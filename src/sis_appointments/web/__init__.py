@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, abort, current_app
 
 from sis_appointments.domain.timezones import format_local
 from sis_appointments.resources import package_path
@@ -23,6 +23,12 @@ def make_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
         return {"appointments_base_template": base}
 
     return bp
+
+
+def require_valid(form) -> None:
+    """A POSTed form whose CSRF token or fields do not validate is a 400, changing nothing."""
+    if not form.validate_on_submit():
+        abort(400, "The form expired or was not valid; reload the page and try again.")
 
 
 def user_name(user_key: str) -> str:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, url_for
-from sqlalchemy import func, select
+from flask import flash, redirect, render_template, url_for
 
 from sis_appointments import db, permissions
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.forms import ActionForm
-from sis_appointments.models import Notification, utcnow
+from sis_appointments.models import utcnow
 from sis_appointments.notify import delivery, jobs
-from sis_appointments.services import audit, bookings
-from sis_appointments.web import ID, make_blueprint
+from sis_appointments.services import audit, bookings, outbox
+from sis_appointments.web import ID, make_blueprint, require_valid
 
 bp = make_blueprint("appointments_admin", __name__)
 
@@ -44,22 +43,19 @@ def audit_log():
 @permissions.require_roles("admin")
 def notifications():
     """Delivery at a glance: counts by status, the dead letters, the jobs' last runs."""
-    session = db.session()
-    counts = dict(session.execute(select(Notification.status, func.count())
-                                  .group_by(Notification.status)).all())
-    dead = session.scalars(select(Notification).where(Notification.status == "dead")
-                           .order_by(Notification.id.desc()).limit(200)).all()
+    session, identity = db.session(), permissions.current_identity()
     return render_template(
-        "appointments/admin_notifications.html", counts=counts, dead=dead,
-        jobs=jobs.status(session), form=ActionForm(),
-        zone=permissions.display_zone(permissions.current_identity()))
+        "appointments/admin_notifications.html",
+        counts=outbox.counts(session, actor=identity),
+        dead=outbox.listed(session, actor=identity, status="dead", limit=200),
+        jobs=jobs.status(session, actor=identity), form=ActionForm(),
+        zone=permissions.display_zone(identity))
 
 
 @bp.post(f"/notifications/<{ID}:notification_id>/retry")
 @permissions.require_roles("admin")
 def retry(notification_id: int):
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
+    require_valid(ActionForm())
     try:
         delivery.retry_dead(db.session(), actor=permissions.current_identity(),
                             notification_id=notification_id)

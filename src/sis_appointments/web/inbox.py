@@ -8,17 +8,11 @@ from wtforms import BooleanField
 from sis_appointments import db, permissions
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.forms import ActionForm, PreferencesForm
-from sis_appointments.notify.delivery import calendar_domain
 from sis_appointments.services import calendars, inbox, preferences
-from sis_appointments.web import make_blueprint
+from sis_appointments.web import make_blueprint, require_valid
 
 bp = make_blueprint("appointments_inbox", __name__)
 ANYONE = ("student", "staff", "admin")
-
-
-def _check_form() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400, "The form expired; reload the page and try again.")
 
 
 @bp.get("/notifications")
@@ -33,7 +27,7 @@ def notifications():
 @bp.post("/notifications/read")
 @permissions.require_roles(*ANYONE)
 def read_all():
-    _check_form()
+    require_valid(ActionForm())
     count = inbox.mark_read(db.session(), user=permissions.current_identity())
     flash(f"{count} marked as read.")
     return redirect(url_for("appointments_inbox.notifications"), 303)
@@ -82,7 +76,7 @@ def settings():
 @bp.post("/feed")
 @permissions.require_roles(*ANYONE)
 def new_feed():
-    _check_form()
+    require_valid(ActionForm())
     token = inbox.new_feed_token(db.session(), user=permissions.current_identity())
     flash("Your calendar address is below. Add it to your calendar program as a "
           "subscription; it replaces any earlier one.")
@@ -93,7 +87,7 @@ def new_feed():
 @bp.post("/feed/off")
 @permissions.require_roles(*ANYONE)
 def feed_off():
-    _check_form()
+    require_valid(ActionForm())
     inbox.revoke_feed_token(db.session(), user=permissions.current_identity())
     flash("Your calendar address no longer works.")
     return redirect(url_for("appointments_inbox.settings"), 303)
@@ -103,7 +97,7 @@ def feed_off():
 def feed(token: str):
     """A user's private calendar feed: the token in the URL is the only credential, so
     calendar programs can poll it; renewing or turning it off ends the old address."""
-    from sis_appointments.web.api.calendar_api import ics_response
+    from sis_appointments.web.api.calendar_api import ics_response, site_domain
 
     session = db.session()
     user_key = inbox.feed_user(session, token)
@@ -111,8 +105,7 @@ def feed(token: str):
     user = state.pm.hook.appointments_get_user(user_key=user_key) if user_key else None
     if user is None:
         abort(404)
-    response = ics_response(calendars.user_calendar(session, user,
-                                                    calendar_domain(state.settings)),
+    response = ics_response(calendars.user_calendar(session, user, site_domain()),
                             "appointments.ics")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

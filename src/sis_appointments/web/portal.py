@@ -12,7 +12,7 @@ from sis_appointments.forms import ActionForm, CancelForm
 from sis_appointments.models import utcnow
 from sis_appointments.resources import package_path
 from sis_appointments.services import availability, booking, bookings, waitlist
-from sis_appointments.web import ID, make_blueprint
+from sis_appointments.web import ID, make_blueprint, require_valid
 
 bp = make_blueprint(
     "appointments_portal", __name__,
@@ -50,8 +50,7 @@ def book_page():
 
 def _act(form, action, success: str, back: str):
     """Run one service call for a POSTed form; rule refusals become a message."""
-    if not form.validate_on_submit():
-        abort(400, "The form expired or was not valid; reload the page and try again.")
+    require_valid(form)
     try:
         action()
     except Forbidden:

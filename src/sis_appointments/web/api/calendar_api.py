@@ -21,7 +21,8 @@ ICS = "text/calendar"
 TEXT = {"type": "string"}
 
 
-def _domain() -> str:
+def site_domain() -> str:
+    """The domain that ends calendar UIDs (the sender address's)."""
     return calendar_domain(current_app.extensions["sis_appointments"].settings)
 
 
@@ -35,7 +36,7 @@ def ics_response(body: bytes, filename: str) -> Response:
 def booking_file(booking_id: int):
     """One booking as an .ics file to add to a calendar program."""
     return ics_response(calendars.booking_file(db.session(), actor=actor(),
-                                               booking_id=booking_id, domain=_domain()),
+                                               booking_id=booking_id, domain=site_domain()),
                         f"appointment-{booking_id}.ics")
 
 
@@ -43,7 +44,7 @@ def booking_file(booking_id: int):
 @blp.response(200, TEXT, content_type=ICS)
 def my_calendar():
     """The caller's appointments (and, for staff, the slots they host) as one file."""
-    return ics_response(calendars.user_calendar(db.session(), actor(), _domain()),
+    return ics_response(calendars.user_calendar(db.session(), actor(), site_domain()),
                         "appointments.ics")
 
 
@@ -52,7 +53,7 @@ def my_calendar():
 def host_calendar(host_key: str):
     """The slots a staff member hosts (series with their RRULE), for who manages them."""
     return ics_response(calendars.host_calendar(db.session(), actor=actor(), host_key=host_key,
-                                                domain=_domain()), "appointments.ics")
+                                                domain=site_domain()), "appointments.ics")
 
 
 @blp.route("/feed", methods=["POST"])
