@@ -3,17 +3,44 @@
 PostgreSQL is found through SIS_APPOINTMENTS_TEST_DATABASE_URL (default: the local server).
 When it is unreachable its tests are skipped, except with CI=true or
 SIS_APPOINTMENTS_REQUIRE_SERVICES=1, where they fail instead.
+
+The suite runs in parallel (pytest-xdist: ``scripts/test`` passes ``-n auto --dist
+loadgroup``), so databases belong to a worker (tests/databases.py):
+
+- Each worker has its own: a SQLite file in its temp folder, and on PostgreSQL the database
+  ``<name>_<worker>`` beside the one the URL names (created when missing: in CI, where the URL
+  names ``test``, ``test_gw0``, ``test_gw1``...; ``test_main`` without xdist). Its schema is
+  built once per run, from both metadatas.
+- Every test starts on that database emptied: one DELETE per table and the id sequences set
+  back to 1, ~2 ms (TRUNCATE: 30 ms; the old DROP SCHEMA and create_all: ~300 ms). Not a
+  rollback: the plugin and the host have an engine each, services commit themselves (BEGIN
+  IMMEDIATE on SQLite, savepoints in batches, retries on deadlock) and tests race threads and
+  processes, so joining every session into one outer transaction would change what is tested.
+- ``@pytest.mark.own_database``: a fresh, empty database of the test's own (a new SQLite file;
+  on PostgreSQL ``<name>_<worker>_own`` with its schema dropped), for tests that commit from
+  other threads or processes, or build and drop the schema themselves. make_app creates the
+  tables there, as it did everywhere before. ``make_app(create_tables=False)`` on the shared
+  database drops its tables (the next test builds them again).
+- ``app`` is built once per module and database; each test gets it with its cache and rate
+  limits cleared, and plugins a test registers are unregistered after it. ``make_app(...)``
+  builds a new app (its own configuration).
+- Hook calls are recorded by the plugin managers these fixtures make (helpers.HOOK_CALLS);
+  each xdist worker hands its set to the controller, which fails a whole-suite run when a spec
+  in hooks/hostspec.py or hooks/specs.py was never called with an implementation.
+- Tests using Redis run in one xdist group (one worker): Socket.IO's channel is shared.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 
-import pluggy
 import pytest
-from helpers import HOOK_CALLS, WHOLE_SUITE, Auth, event_hook_names
+from databases import BY_URL, WORKER, WorkerDatabase
+from helpers import HOOK_CALLS, Auth, event_hook_names, recording_hook_calls, spec_names
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from sis_appointments.models import utcnow
 
@@ -23,31 +50,58 @@ PG_URL = os.environ.get(
 REQUIRE_SERVICES = (
     os.environ.get("CI") == "true" or os.environ.get("SIS_APPOINTMENTS_REQUIRE_SERVICES") == "1"
 )
-
-_plain_init = pluggy.PluginManager.__init__
-
-
-def _monitored_init(self, project_name):
-    _plain_init(self, project_name)
-    if project_name == "sis":
-        self.add_hookcall_monitoring(
-            lambda name, impls, kwargs: HOOK_CALLS.add(name) if impls else None,
-            lambda outcome, name, impls, kwargs: None,
-        )
+UNEXERCISED = pytest.StashKey[list]()
 
 
-pluggy.PluginManager.__init__ = _monitored_init
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "own_database: a fresh, empty database of the test's own (see conftest)")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Run the hook-coverage meta-test last, and only judge coverage on a whole-suite run."""
-    last = [i for i in items if i.name == "test_every_spec_is_exercised_by_a_test"]
-    for item in last:
-        items.remove(item)
-        items.append(item)
-    whole = all(os.path.abspath(a.split("::")[0]) == str(config.rootpath / "tests")
-                for a in config.args) and not config.option.keyword and not config.option.markexpr
-    config.stash[WHOLE_SUITE] = whole and not config.getoption("deselect")
+    """Tests that use Redis share one xdist group: Socket.IO's channel and the rate limits'
+    keys are the same for every database."""
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            if "redis_url" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group("redis"))
+
+
+# Hook coverage: judged on a whole-suite run, by the controller under xdist.
+
+def _whole_suite(config) -> bool:
+    return (all(os.path.abspath(a.split("::")[0]) == str(config.rootpath / "tests")
+                for a in config.args)
+            and not config.option.keyword and not config.option.markexpr
+            and not config.getoption("deselect") and not config.option.collectonly)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """An xdist worker finished: add the hook calls its tests made."""
+    HOOK_CALLS.update(getattr(node, "workeroutput", {}).get("hook_calls", ()))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workeroutput"):  # an xdist worker: hand the calls to the controller
+        config.workeroutput["hook_calls"] = sorted(HOOK_CALLS)
+        return
+    if (not _whole_suite(config) or session.shouldfail or session.shouldstop
+            or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.NO_TESTS_COLLECTED)):
+        return
+    missing = sorted(spec_names() - HOOK_CALLS)
+    if missing:
+        config.stash[UNEXERCISED] = missing
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    missing = config.stash.get(UNEXERCISED, None)
+    if missing:
+        terminalreporter.section("hook coverage", red=True, bold=True)
+        terminalreporter.line("specs no test calls with an implementation (a whole-suite run "
+                              "must call each): " + ", ".join(missing), red=True)
 
 
 _pg_state: dict[str, object] = {}
@@ -71,6 +125,28 @@ def postgres_url() -> str:
     return PG_URL
 
 
+def postgres_worker_url(suffix: str = "") -> str:
+    """This worker's PostgreSQL database ``<name>_<worker><suffix>``, created when missing."""
+    base = make_url(postgres_url())
+    name = f"{base.database}_{WORKER}{suffix}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for attempt in range(10):
+                if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                {"n": name}).first():
+                    break
+                try:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                except Exception:  # another worker copying template1 at the same moment
+                    if attempt == 9:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 REDIS_URL = os.environ.get("SIS_APPOINTMENTS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -89,35 +165,53 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-def reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def worker_database(tmp_path_factory):
+    """Factory: this worker's database of ``kind`` (sqlite, postgresql) for ``purpose``
+    (``shared``: the schema built; ``own``: empty, PostgreSQL only), made on first use."""
+    made: dict[tuple[str, str], WorkerDatabase] = {}
+
+    def get(kind: str, purpose: str = "shared") -> WorkerDatabase:
+        if (kind, purpose) not in made:
+            if kind == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp(purpose) / 'sis.sqlite'}"
+            else:
+                url = postgres_worker_url("" if purpose == "shared" else f"_{purpose}")
+            made[kind, purpose] = WorkerDatabase(url, empty=purpose == "own")
+        return made[kind, purpose]
+
+    yield get
+    for database in made.values():
+        database.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    """An empty database: a SQLite file, or the PostgreSQL test database wiped clean."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sis.sqlite'}"
-    url = postgres_url()
-    reset_postgres(url)
-    return url
+def database_url(request, tmp_path, worker_database):
+    """An empty database: this worker's, emptied; with ``own_database`` a fresh SQLite file,
+    or this worker's second PostgreSQL database with nothing in it."""
+    if request.node.get_closest_marker("own_database"):
+        if request.param == "sqlite":
+            return f"sqlite:///{tmp_path / 'sis.sqlite'}"
+        database = worker_database("postgresql", "own")
+    else:
+        database = worker_database(request.param)
+    database.reset()
+    return database.url
 
 
-@pytest.fixture
-def make_app(database_url):
-    """Build the reference SIS (plugins loaded from entry points) with its tables created."""
+def build_app(database_url: str, create_tables: bool = True, **config):
+    """The reference SIS (plugins loaded from entry points) on ``database_url``; its plugin
+    managers record hook calls. The tables are created unless the database is a worker's
+    shared one, which has them (``create_tables=False`` there: they are dropped)."""
     from demo_sis import create_app
     from demo_sis.extensions import db
 
     from sis_appointments.models import metadata
 
-    apps = []
-
-    def make(create_tables=True, **config):
+    shared = BY_URL.get(database_url)
+    if shared is not None and not create_tables:
+        shared.build_empty()
+    with recording_hook_calls():
         app = create_app({
             "TESTING": True,
             "SECRET_KEY": "test",
@@ -125,26 +219,81 @@ def make_app(database_url):
             "SIS_DISABLE_PLUGIN_AUTOLOAD": False,
             **config,
         })
+    if create_tables and shared is None:
         with app.app_context():
-            if create_tables:
-                db.create_all()
-            if create_tables and "sis_appointments" in app.extensions:
+            db.create_all()
+            if "sis_appointments" in app.extensions:
                 metadata.create_all(app.extensions["sis_appointments"].engine)
+    return app
+
+
+def app_engines(app) -> list:
+    from demo_sis.extensions import db
+
+    with app.app_context():
+        engines = [db.engine]
+    if "sis_appointments" in app.extensions:
+        engines.append(app.extensions["sis_appointments"].engine)
+    return engines
+
+
+def dispose_app(app) -> None:
+    for engine in app_engines(app):
+        engine.dispose()
+        for database in BY_URL.values():
+            database.users.discard(engine)
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Factory: a new reference SIS with ``config`` on the test's database."""
+    apps = []
+
+    def make(create_tables=True, **config):
+        app = build_app(database_url, create_tables, **config)
         apps.append(app)
         return app
 
     yield make
     for app in apps:
-        with app.app_context():
-            db.engine.dispose()
-        if "sis_appointments" in app.extensions:
-            app.extensions["sis_appointments"].engine.dispose()
+        dispose_app(app)
+
+
+@pytest.fixture(scope="module")
+def _module_apps():
+    apps: dict = {}
+    yield apps
+    for app in apps.values():
+        dispose_app(app)
 
 
 @pytest.fixture
-def app(make_app):
-    """The reference SIS with the plugin. No context is pushed: each request gets its own."""
-    return make_app()
+def app(database_url, make_app, _module_apps):
+    """The reference SIS with the plugin. No context is pushed: each request gets its own.
+
+    Built once per module and database (on an ``own_database``: per test). Each test gets it
+    with its response cache and rate limits empty; plugins it registers leave with it."""
+    shared = BY_URL.get(database_url)
+    if shared is None:
+        yield make_app()
+        return
+    app = _module_apps.get(database_url)
+    if app is None:
+        app = _module_apps[database_url] = build_app(database_url)
+        shared.users.update(app_engines(app))
+    state = app.extensions.get("sis_appointments")
+    if state is not None and state.cache is not None:
+        state.cache.clear()
+    for limiter in app.extensions.get("limiter", ()):
+        limiter.reset()
+    pm = app.extensions["sis_plugins"]
+    names = {name for name, _ in pm.list_name_plugin()}
+    yield app
+    added = [name for name, _ in pm.list_name_plugin() if name not in names]
+    for name in added:
+        pm.unregister(name=name)
+    if added and state is not None:
+        state.refresh_channels()
 
 
 @pytest.fixture(autouse=True)

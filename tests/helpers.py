@@ -4,12 +4,50 @@ from __future__ import annotations
 
 import inspect
 import re
+from contextlib import contextmanager
 
+import pluggy
 import pytest
 
-# Every `sis` hook called with at least one implementation, for the coverage meta-test.
+# Every `sis` hook called with at least one implementation in this process (under xdist,
+# one worker's); conftest gathers the workers' sets and checks them on a whole-suite run.
 HOOK_CALLS: set[str] = set()
-WHOLE_SUITE = pytest.StashKey[bool]()
+
+
+def record_hook_calls(pm: pluggy.PluginManager) -> pluggy.PluginManager:
+    """Make ``pm`` note in HOOK_CALLS each hook it calls with at least one implementation."""
+    if not getattr(pm, "_recorded_by_tests", False):
+        pm._recorded_by_tests = True
+        pm.add_hookcall_monitoring(
+            lambda name, impls, kwargs: HOOK_CALLS.add(name) if impls else None,
+            lambda outcome, name, impls, kwargs: None,
+        )
+    return pm
+
+
+@contextmanager
+def recording_hook_calls():
+    """Plugin managers of the ``sis`` project made inside the block (the reference SIS makes
+    its own in create_app, and calls hooks there) record their hook calls."""
+    plain = pluggy.PluginManager.__init__
+
+    def init(self, project_name):
+        plain(self, project_name)
+        if project_name == "sis":
+            record_hook_calls(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pluggy.PluginManager, "__init__", init)
+        yield
+
+
+def spec_names() -> set[str]:
+    """Every hook spec: the host's (hostspec) and the plugin's (specs)."""
+    from sis_appointments.hooks import hostspec, specs
+
+    return {name for module in (hostspec, specs)
+            for name, _ in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith(("sis_", "appointments_"))}
 
 
 class Auth:

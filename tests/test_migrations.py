@@ -26,6 +26,7 @@ def test_single_head():
     assert len(migrate.heads()) == 1
 
 
+@pytest.mark.own_database  # builds and drops the schema: a fresh database
 def test_upgrade_creates_every_table_and_downgrade_removes_them(engine):
     migrate.upgrade(engine)
     assert appt_tables(engine) == set(metadata.tables) | {migrate.VERSION_TABLE}
@@ -37,6 +38,7 @@ def test_upgrade_creates_every_table_and_downgrade_removes_them(engine):
     assert migrate.current(engine) == migrate.heads()[0]
 
 
+@pytest.mark.own_database  # builds and drops the schema: a fresh database
 def test_models_and_migrations_agree(engine):
     migrate.upgrade(engine)
     with engine.connect() as connection:
@@ -48,6 +50,7 @@ def test_models_and_migrations_agree(engine):
         assert compare_metadata(context, metadata) == []
 
 
+@pytest.mark.own_database  # builds and drops the schema: a fresh database
 def test_plugin_chain_leaves_host_tables_and_version_alone(make_app, engine):
     make_app()  # the host's own tables exist
     metadata.drop_all(engine)
@@ -57,6 +60,7 @@ def test_plugin_chain_leaves_host_tables_and_version_alone(make_app, engine):
     assert {t for t in inspect(engine).get_table_names() if not t.startswith(PREFIX)} == host_tables
 
 
+@pytest.mark.own_database  # builds and drops the schema: a fresh database
 def test_cli_upgrade_current_downgrade(make_app, database_url):
     app = make_app()
     engine = create_engine(database_url)

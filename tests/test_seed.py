@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pytest
 from demo_sis.hostimpl import weekly_busy_times
 from sqlalchemy import func, select
 
@@ -45,6 +46,7 @@ def test_seed_rejects_bad_input_clearly(app):
     assert "Invalid value for '--students'" in result.output
 
 
+@pytest.mark.own_database  # starts without tables: a fresh database
 def test_seed_before_migrations_says_what_to_do(make_app):
     app = make_app(create_tables=False)
     result = app.test_cli_runner().invoke(args=["seed"])
@@ -104,6 +106,7 @@ def test_seed_with_an_unreachable_database_is_a_clear_error(make_app, tmp_path):
     assert "seeding failed, nothing was saved: unable to open database file" in result.output
 
 
+@pytest.mark.own_database  # starts without tables: a fresh database
 def test_seed_before_the_plugin_tables_exist_says_what_to_do(make_app):
     from demo_sis.extensions import db
 

@@ -11,9 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from sis_appointments.models import InAppNotification, JobLease, Notification, utcnow
+
+# Worker processes commit to the database: a fresh one each (conftest).
+pytestmark = pytest.mark.own_database
 
 FLASK = str(Path(sys.executable).with_name("flask"))
 

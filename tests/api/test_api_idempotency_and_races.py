@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from api.conftest import Caller
 from api.test_api_resources import make_slot, make_type
 from sqlalchemy import func, select
@@ -59,6 +60,7 @@ def test_keys_belong_to_their_user(make_caller):
     assert theirs.status_code == 201 and theirs.get_json()["student"] == ben.key
 
 
+@pytest.mark.own_database  # requests on threads commit: a fresh database (conftest)
 def test_the_same_post_replayed_concurrently_books_once(make_caller, app, session):
     staff = make_caller(role="staff")
     slot = make_slot(staff, make_type(staff, capacity=5)["id"], start())
@@ -80,6 +82,7 @@ def test_the_same_post_replayed_concurrently_books_once(make_caller, app, sessio
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
 
 
+@pytest.mark.own_database  # requests on threads commit: a fresh database (conftest)
 def test_two_clients_race_for_the_last_seat(make_caller, app, session):
     staff = make_caller(role="staff")
     slot = make_slot(staff, make_type(staff, capacity=1)["id"], start())

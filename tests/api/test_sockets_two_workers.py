@@ -13,11 +13,15 @@ import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import socketio
 from api.conftest import API
 from api.test_api_resources import make_slot, make_type
 
 from sis_appointments.models import utcnow
+
+# Server processes commit to the database: a fresh one each (conftest).
+pytestmark = pytest.mark.own_database
 
 SERVER = Path(__file__).with_name("socket_server.py")
 

@@ -23,6 +23,9 @@ from sis_appointments.models import Booking, Slot, WaitlistEntry, metadata
 from sis_appointments.plugin import host_object_manager
 from sis_appointments.services import booking, waitlist
 
+# Threads with connections of their own commit: a fresh database each (conftest).
+pytestmark = pytest.mark.own_database
+
 WORKERS = 32
 
 

@@ -18,6 +18,9 @@ from sis_appointments.models import JobLease, Notification, metadata, utcnow
 from sis_appointments.notify import delivery, jobs
 from sis_appointments.plugin import host_object_manager
 
+# Runners with engines of their own commit from threads: a fresh database each (conftest).
+pytestmark = pytest.mark.own_database
+
 RUNNERS = 2
 
 
