@@ -189,6 +189,7 @@ class WorkerDatabase:
                 self.sqlite and conn.execute(text(
                     "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first()
             ) else []
+        _WRITTEN.discard(self.database)  # the database is what the snapshot holds
         return rows, sequences, counters
 
     def restore(self, snapshot) -> None:
