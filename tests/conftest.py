@@ -53,11 +53,6 @@ REQUIRE_SERVICES = (
 UNEXERCISED = pytest.StashKey[list]()
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "own_database: a fresh, empty database of the test's own (see conftest)")
-
-
 def pytest_collection_modifyitems(session, config, items):
     """Tests that use Redis share one xdist group: Socket.IO's channel and the rate limits'
     keys are the same for every database."""
