@@ -24,6 +24,8 @@ loadgroup``), so databases belong to a worker (tests/databases.py):
 - ``app`` is built once per module and database; each test gets it with its cache and rate
   limits cleared, and plugins a test registers are unregistered after it. ``make_app(...)``
   builds a new app (its own configuration).
+- The permission matrix (api/test_api_matrix.py) keeps a database of its own per worker with
+  one world in it, built once and put back row for row after a test that wrote.
 - Hook calls are recorded by the plugin managers these fixtures make (helpers.HOOK_CALLS);
   each xdist worker hands its set to the controller, which fails a whole-suite run when a spec
   in hooks/hostspec.py or hooks/specs.py was never called with an implementation.
