@@ -108,6 +108,12 @@ class WorkerDatabase:
         self.built = True
         _WRITTEN.discard(self.database)
 
+    def ensure_built(self) -> WorkerDatabase:
+        """Build the schema if this run has not yet (the rows are left as they are)."""
+        if not self.built:
+            self._retrying(self.build)
+        return self
+
     def build_empty(self) -> None:
         """Drop every table, for a test that starts without any (the next reset builds)."""
         self._retrying(self._drop_everything)

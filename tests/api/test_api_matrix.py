@@ -104,7 +104,7 @@ def test_every_documented_route_has_expectations(client):
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, worker_database):
     """This module's database (one per worker), not emptied per test: ``world`` keeps it."""
-    return worker_database(request.param, "matrix").url
+    return worker_database(request.param, "matrix").ensure_built().url
 
 
 @pytest.fixture(scope="module")
