@@ -12,13 +12,13 @@ from helpers import COLLECTING_HOOKS, event_hook_names
 from sqlalchemy import select
 
 from sis_appointments import hookimpl, init_app
-from sis_appointments.hooks import hostspec, specs
-from sis_appointments.host import AppointmentEvent, HostUser
+from sis_appointments.contract import AppointmentEvent, SisUser
+from sis_appointments.hooks import sisspec, specs
 from sis_appointments.models import AuditEntry, metadata
-from sis_appointments.services import audit, events
+from sis_appointments.services.platform import audit, events
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
-SPEC_MODULES = (hostspec, specs)
+SPEC_MODULES = (sisspec, specs)
 
 
 def all_specs():
@@ -98,7 +98,7 @@ class PlainUser(UserMixin):
 
 class PlainHost:
     def appointments_identify(self, user):
-        return HostUser(key=user.id, name=f"User {user.id}", roles=frozenset({user.role}),
+        return SisUser(key=user.id, name=f"User {user.id}", roles=frozenset({user.role}),
                         timezone="Asia/Kolkata")
 
     def not_a_hook(self):

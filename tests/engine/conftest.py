@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from engine.actors import FakeHost
 
-from sis_appointments.db import make_engine, make_sessionmaker
+from sis_appointments.database import make_engine, make_sessionmaker
 from sis_appointments.models import metadata
-from sis_appointments.plugin import host_object_manager
+from sis_appointments.plugin import sis_object_manager
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def engine(database_url):
 @pytest.fixture
 def sessions(engine, fake_host):
     """A session factory wired like the plugin's (post-commit events reach the host)."""
-    return make_sessionmaker(engine, host_object_manager(fake_host))
+    return make_sessionmaker(engine, sis_object_manager(fake_host))
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from engine.actors import ADMIN, NOW, at, staff, student
 from sqlalchemy import select
 
+from sis_appointments.contract import BusyTime
 from sis_appointments.domain.errors import Conflict, Forbidden, RuleViolation
-from sis_appointments.host import BusyTime
 from sis_appointments.models import AuditEntry, Booking, Slot
-from sis_appointments.services import booking
+from sis_appointments.services.scheduling import booking
 
 
 def seats(session, slot):

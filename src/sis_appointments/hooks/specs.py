@@ -12,7 +12,7 @@ from sis_appointments.hooks import hookspec
 
 @hookspec(firstresult=True)
 def appointments_identify(user):
-    """Return the ``HostUser`` for the host's user object ``user``, or None if unknown.
+    """Return the ``SisUser`` for the host's user object ``user``, or None if unknown.
 
     This is where a host maps its own roles to the plugin's ``admin``, ``staff`` and
     ``student`` roles and names the user's groups (programs, cohorts, offices).
@@ -21,7 +21,7 @@ def appointments_identify(user):
 
 @hookspec(firstresult=True)
 def appointments_get_user(user_key):
-    """Return the ``HostUser`` with key ``user_key`` (staff or student), or None."""
+    """Return the ``SisUser`` with key ``user_key`` (staff or student), or None."""
 
 
 @hookspec(firstresult=True)

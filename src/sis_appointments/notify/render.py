@@ -14,11 +14,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sis_appointments import ical
 from sis_appointments.domain.timezones import format_local, zone
 from sis_appointments.models import Booking, Notification, Slot
-from sis_appointments.notify import ical
 from sis_appointments.resources import package_path
-from sis_appointments.services.host import Person, name
+from sis_appointments.services.platform.sis import Person, name
 
 _env = Environment(loader=FileSystemLoader(package_path("templates")),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)

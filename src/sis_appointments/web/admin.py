@@ -6,13 +6,15 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, url_for
 
-from sis_appointments import db, permissions
+from sis_appointments import jobs
 from sis_appointments.domain.errors import SchedulingError
-from sis_appointments.forms import ActionForm
 from sis_appointments.models import utcnow
-from sis_appointments.notify import delivery, jobs
-from sis_appointments.services import audit, bookings, outbox
-from sis_appointments.web import ID, make_blueprint, require_valid
+from sis_appointments.notify import delivery
+from sis_appointments.services.notifications import outbox
+from sis_appointments.services.platform import audit
+from sis_appointments.services.scheduling import queries
+from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
+from sis_appointments.web.forms import ActionForm
 
 bp = make_blueprint("appointments_admin", __name__)
 
@@ -23,7 +25,7 @@ def dashboard():
     identity = permissions.current_identity()
     now = utcnow()
     host_key = None if identity.has_role("admin") else identity.key
-    slots = bookings.upcoming_slots(db.session(), now, now + timedelta(days=7), host_key)
+    slots = queries.upcoming_slots(db.session(), now, now + timedelta(days=7), host_key)
     return render_template(
         "appointments/admin_dashboard.html", slots=slots,
         zone=permissions.display_zone(identity), all_hosts=host_key is None,

@@ -16,13 +16,14 @@ from flask_socketio import SocketIO, join_room
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sis_appointments import db, permissions
 from sis_appointments.models import AppointmentType, Slot, WaitlistEntry
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
-from sis_appointments.services import access, events, tokens
+from sis_appointments.services.accounts import access, tokens
+from sis_appointments.services.platform import events
+from sis_appointments.web import db, permissions
 
 NAMESPACE = "/appointments"
-_identities: dict[str, object] = {}  # socket session id -> HostUser
+_identities: dict[str, object] = {}  # socket session id -> SisUser
 
 
 def init_sockets(app: Flask, settings: dict) -> SocketIO:

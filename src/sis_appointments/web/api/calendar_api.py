@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 
-from sis_appointments import db
 from sis_appointments.notify.delivery import calendar_domain
-from sis_appointments.services import calendars, exports, inbox
-from sis_appointments.web import ID
+from sis_appointments.services.notifications import inbox
+from sis_appointments.services.reports import calendars, exports
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import FeedOut, Range
 

@@ -6,10 +6,10 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from sis_appointments import db
 from sis_appointments.domain.errors import Forbidden
 from sis_appointments.models import AuditEntry
-from sis_appointments.services import booking, conflicts, slots
+from sis_appointments.services.scheduling import booking, conflicts, slots
+from sis_appointments.web import db
 from sis_appointments.web.api import actor, paging
 from sis_appointments.web.api.schemas import Instant, Strict
 from sis_appointments.web.api.serialize import booking_json
