@@ -2,32 +2,25 @@
 
 Every write goes through ``run(session, work)``: on SQLite it starts with BEGIN IMMEDIATE
 (writers queue for the lock instead of failing), on PostgreSQL a deadlock or serialization
-failure is retried with the whole unit of work. Locks are always taken in one order, slots
-(by id), then bookings, then students, so concurrent writers do not deadlock.
+failure is retried with the whole unit of work. The locks taken inside, and their order, are
+the seat ledger's (``services.scheduling.seats``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sis_appointments.domain.errors import Conflict, NotFound
-from sis_appointments.models import Slot
 
 T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 @contextmanager
@@ -67,25 +60,6 @@ def run(session: Session, work: Callable[[], T], attempts: int = 5) -> T:
                 raise
             time.sleep(random.uniform(0, 0.01 * attempt))
     raise AssertionError("unreachable")
-
-
-def lock_slots(session: Session, slot_ids) -> None:
-    """Row-lock slots in id order (PostgreSQL; SQLite's writer lock already serializes)."""
-    if _is_postgres(session) and slot_ids:
-        session.execute(
-            select(Slot.id).where(Slot.id.in_(sorted(set(slot_ids)))).order_by(Slot.id)
-            .with_for_update()
-        ).all()
-
-
-def lock_people(session: Session, *keys: str) -> None:
-    """Transaction-scoped advisory locks on students or hosts, in a fixed order."""
-    if not _is_postgres(session):
-        return
-    for key in sorted(set(keys)):
-        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                        {"k": int.from_bytes(digest, "big", signed=True)})
 
 
 def get(session: Session, model: type[T], row_id: int, what: str, options=()) -> T:

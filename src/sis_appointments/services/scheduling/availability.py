@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from sis_appointments.domain.slots import Interval
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot
 from sis_appointments.services.platform import sis
+from sis_appointments.services.scheduling import seats
 
 
 def for_student(session: Session, student_key: str, start: datetime, end: datetime,
@@ -16,7 +18,7 @@ def for_student(session: Session, student_key: str, start: datetime, end: dateti
     """Open slots starting in [start, end) with a free seat that the student neither holds,
     nor overlaps with one of their bookings, nor is busy for (per the host's timetable)."""
     return [s for s in bookable(session, student_key, start, end, type_id)
-            if s.booked < s.capacity]
+            if not seats.is_full(s)]
 
 
 def bookable(session: Session, student_key: str, start: datetime, end: datetime,
@@ -29,7 +31,7 @@ def bookable(session: Session, student_key: str, start: datetime, end: datetime,
     if type_id is not None:
         query = query.where(Slot.type_id == type_id)
     candidates = [s for s in session.scalars(query) if s.type.active and (
-        s.booked < s.capacity or s.type.waitlist_enabled)]
+        not seats.is_full(s) or s.type.waitlist_enabled)]
     if not candidates:
         return []
     held = session.execute(select(Slot.start_utc, Slot.end_utc).join(Booking.slot).where(
@@ -37,6 +39,7 @@ def bookable(session: Session, student_key: str, start: datetime, end: datetime,
         Slot.end_utc > start)).all()
     busy = sis.busy_times(session, student_key, candidates[0].start_utc,
                            max(s.end_utc for s in candidates))
-    blocked = [(h.start_utc, h.end_utc) for h in held] + [(b.start, b.end) for b in busy]
+    blocked = [Interval(h.start_utc, h.end_utc) for h in held] + [
+        Interval(b.start, b.end) for b in busy]
     return [s for s in candidates
-            if not any(b_start < s.end_utc and s.start_utc < b_end for b_start, b_end in blocked)]
+            if not any(Interval(s.start_utc, s.end_utc).overlaps(b) for b in blocked)]

@@ -17,10 +17,16 @@ from sqlalchemy.orm import Session, joinedload
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, InvalidInput, SchedulingError
 from sis_appointments.domain.slots import Interval, overlapping_pairs
-from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, ConflictOverride, Slot
+from sis_appointments.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    ConflictOverride,
+    Slot,
+    utcnow,
+)
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, sis, tx
-from sis_appointments.services.scheduling import booking, slots, waitlist
+from sis_appointments.services.scheduling import booking, eligibility, seats, slots, waitlist
 
 KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy")
 
@@ -103,8 +109,6 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
                   now: datetime | None = None) -> list[Booking]:
     """Move every active booking of a slot into another, all or nothing: refused with
     what blocks it when the target lacks room or a student cannot take it."""
-    from sis_appointments.models import utcnow
-
     now = now or utcnow()
 
     def work() -> list[Booking]:
@@ -112,22 +116,22 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
                                                                                 to_slot_id)
         access.require_manage_host(session, actor, source.host_key)
         access.require_manage_host(session, actor, target.host_key)
-        tx.lock_slots(session, [source.id, target.id])
+        seats.lock_slots(session, [source.id, target.id])
         session.refresh(source)
         session.refresh(target)
         moving = session.scalars(select(Booking).where(
             Booking.slot_id == source.id, Booking.status == "confirmed")).all()
         blockers = []
-        room = target.capacity - target.booked
+        room = seats.left(target)
         if target.status != "open":
             blockers.append({"reason": "target slot is not open"})
         if len(moving) > room:
             blockers.append({"reason": "not enough seats", "needed": len(moving), "free": room})
-        tx.lock_people(session, *[b.student_key for b in moving])
+        seats.lock_people(session, *[b.student_key for b in moving])
         for held in moving:
             try:
-                booking.check_student(session, target, held.student_key, now,
-                                      ignore_booking=held.id, window=False)
+                eligibility.check(session, target, held.student_key, now,
+                                  ignore_booking=held.id, window=False)
             except SchedulingError as exc:
                 blockers.append({"booking_id": held.id, "student_key": held.student_key,
                                  "reason": exc.message})
@@ -135,14 +139,11 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
             raise Conflict("the bookings cannot all move there", code="move_blocked",
                            blockers=blockers)
         for held in moving:
-            booking.take_seat(session, target)
-            booking.release_seat(session, source.id)
-            before = booking.booking_state(held)
-            held.slot_id = target.id
-            held.version += 1
+            before = booking.snapshot(held)
+            seats.move_one(session, held, target)
             audit.record(session, actor_key=actor.key, action="booking.moved",
                          entity_type="booking", entity_id=held.id, before=before,
-                         after=booking.booking_state(held))
+                         after=booking.snapshot(held))
             booking.announce(session, "booking_rescheduled", held, actor,
                              old_slot_id=source.id, new_slot_id=target.id)
         session.flush()

@@ -21,7 +21,7 @@ from sis_appointments.domain.timezones import to_utc, zone
 from sis_appointments.models import Series, Slot, utcnow
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, events, settings, tx
-from sis_appointments.services.scheduling import slots
+from sis_appointments.services.scheduling import seats, slots
 
 SCOPES = ("this", "following", "all")
 
@@ -86,7 +86,7 @@ def materialise(session: Session, series: Series, now: datetime, *, strict: bool
     rule = recurrence(series, slot_type.duration_minutes)
     existing = set(session.scalars(select(Slot.occurrence_local).where(
         Slot.series_id == series.id)))
-    tx.lock_people(session, f"host:{series.host_key}", f"location:{series.location}")
+    seats.lock_people(session, f"host:{series.host_key}", f"location:{series.location}")
     skipped = []
     for occurrence in rule.between(max(start, now - timedelta(days=1)), horizon):
         if occurrence.local_start in existing or occurrence.start <= now:
@@ -159,7 +159,7 @@ def edit(session: Session, *, actor: SisUser, slot_id: int, scope: str,
         access.require_manage_host(session, actor, series.host_key)
         shift = (new_local_start - anchor.occurrence_local) if new_local_start else timedelta(0)
         affected = _affected(session, series, anchor, scope, now)
-        tx.lock_slots(session, [s.id for s in affected])
+        seats.lock_slots(session, [s.id for s in affected])
         if scope == "following":
             series = _split(session, series, anchor, actor)
         if scope != "this":

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.contract import AppointmentEvent, SisUser
@@ -27,12 +26,13 @@ from sis_appointments.models import (
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, events, tx
-from sis_appointments.services.scheduling import booking, waitlist
+from sis_appointments.services.scheduling import booking, seats, waitlist
 
 MAX_BUFFER = timedelta(days=1)  # the widest buffer looked for around a new slot
 
 
-def state(slot: Slot) -> dict:
+def snapshot(slot: Slot) -> dict:
+    """A slot as the audit log and slot_changed events record it."""
     return {"start": slot.start_utc.isoformat(), "end": slot.end_utc.isoformat(),
             "host_key": slot.host_key, "location": slot.location, "capacity": slot.capacity,
             "status": slot.status}
@@ -61,7 +61,8 @@ def clashes(session: Session, slot_type: AppointmentType, host_key: str,
             found.append({"kind": "host_overlap", "slot_id": other.id,
                           "start": other.start_utc.isoformat()})
         elif location and other.location == location and \
-                other.start_utc < end and start < other.end_utc:
+                domain_slots.Interval(other.start_utc, other.end_utc).overlaps(
+                    domain_slots.Interval(start, end)):
             found.append({"kind": "location_overlap", "slot_id": other.id,
                           "start": other.start_utc.isoformat()})
     return found
@@ -97,7 +98,7 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         else:
             intervals = [domain_slots.Interval(start, end)]
         place = location or slot_type.location
-        tx.lock_people(session, f"host:{host_key}", f"location:{place}")
+        seats.lock_people(session, f"host:{host_key}", f"location:{place}")
         made = []
         for interval in intervals:
             found = clashes(session, slot_type, host_key, place, interval.start, interval.end)
@@ -110,7 +111,7 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
             session.add(slot)
             session.flush()
             audit.record(session, actor_key=actor.key, action="slot.created",
-                         entity_type="slot", entity_id=slot.id, after=state(slot))
+                         entity_type="slot", entity_id=slot.id, after=snapshot(slot))
             events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id,
                                                       actor.key, {"slot_id": slot.id,
                                                                   "created": True}))
@@ -129,7 +130,7 @@ def change(session: Session, slot: Slot, *, actor: SisUser, start: datetime | No
            capacity: int | None = None, action: str = "slot.changed") -> list[dict]:
     """Apply a change to one locked slot, inside the caller's transaction. Its bookings
     stay with it; returns the conflicts their students now have (to resolve)."""
-    before = state(slot)
+    before = snapshot(slot)
     new_start, new_end = start or slot.start_utc, end or slot.end_utc
     if start or end:
         domain_slots.check_range(new_start, new_end)
@@ -141,7 +142,7 @@ def change(session: Session, slot: Slot, *, actor: SisUser, start: datetime | No
                            code="capacity_below_bookings", booked=slot.booked)
     place = location if location is not None else slot.location
     if (start or end or location is not None) and slot.status == "open":
-        tx.lock_people(session, f"host:{slot.host_key}", f"location:{place}")
+        seats.lock_people(session, f"host:{slot.host_key}", f"location:{place}")
         found = clashes(session, slot.type, slot.host_key, place, new_start, new_end,
                         ignore=[slot.id])
         if found:
@@ -153,11 +154,11 @@ def change(session: Session, slot: Slot, *, actor: SisUser, start: datetime | No
     slot.version += 1
     session.flush()
     audit.record(session, actor_key=actor.key, action=action, entity_type="slot",
-                 entity_id=slot.id, before=before, after=state(slot))
+                 entity_id=slot.id, before=before, after=snapshot(slot))
     events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
                                               {"slot_id": slot.id, "before": before,
-                                               "after": state(slot)}))
-    if capacity is not None and capacity > slot.booked:
+                                               "after": snapshot(slot)}))
+    if capacity is not None and not seats.is_full(slot):
         waitlist.promote(session, slot, utcnow())
     return student_conflicts(session, [slot]) if (start or end) else []
 
@@ -168,7 +169,7 @@ def update(session: Session, *, actor: SisUser, slot_id: int, **changes) -> list
     def work() -> list[dict]:
         slot = load_slot(session, slot_id)
         access.require_manage_host(session, actor, slot.host_key)
-        tx.lock_slots(session, [slot.id])
+        seats.lock_slots(session, [slot.id])
         session.refresh(slot)
         return change(session, slot, actor=actor, **changes)
 
@@ -182,38 +183,36 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
     def work() -> Slot:
         slot = load_slot(session, slot_id)
         access.require_manage_host(session, actor, slot.host_key)
-        tx.lock_slots(session, [slot.id])
+        seats.lock_slots(session, [slot.id])
         session.refresh(slot)
         if slot.status == "cancelled":
             raise Conflict("the slot is already cancelled", code="slot_closed")
-        before = state(slot)
+        before = snapshot(slot)
+        now, why = utcnow(), reason or "slot cancelled"
         for held in session.scalars(select(Booking).where(
-                Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))):
-            held.status, held.cancelled_at = "cancelled", utcnow()
-            held.cancelled_by, held.cancel_reason = actor.key, reason or "slot cancelled"
+                Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all():
+            seats.cancel_one(session, held, status="cancelled", now=now, by=actor.key,
+                             reason=why)
             audit.record(session, actor_key=actor.key, action="booking.cancelled",
                          entity_type="booking", entity_id=held.id, after={"status": "cancelled"},
-                         reason=held.cancel_reason)
+                         reason=why)
             booking.announce(session, "booking_cancelled", held, actor, by_staff=True,
-                             reason=held.cancel_reason)
-        session.execute(update_waitlist(slot.id))
-        slot.status, slot.booked = "cancelled", 0
+                             reason=why)
+        for entry in session.scalars(select(WaitlistEntry).where(
+                WaitlistEntry.slot_id == slot.id,
+                WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))).all():
+            waitlist.close(session, entry, "removed", actor=actor, now=now, reason=why,
+                           pass_on=False)
+        session.refresh(slot)
+        slot.status = "cancelled"
         audit.record(session, actor_key=actor.key, action="slot.cancelled", entity_type="slot",
-                     entity_id=slot.id, before=before, after=state(slot), reason=reason)
+                     entity_id=slot.id, before=before, after=snapshot(slot), reason=reason)
         events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
                                                   {"slot_id": slot.id, "before": before,
-                                                   "after": state(slot)}))
+                                                   "after": snapshot(slot)}))
         return slot
 
     return tx.run(session, work)
-
-
-def update_waitlist(slot_id: int):
-    return (sql_update(WaitlistEntry)
-            .where(WaitlistEntry.slot_id == slot_id,
-                   WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
-            .values(status="removed")
-            .execution_options(synchronize_session=False))
 
 
 def student_conflicts(session: Session, changed: list[Slot]) -> list[dict]:

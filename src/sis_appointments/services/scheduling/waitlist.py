@@ -21,7 +21,7 @@ from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
 from sis_appointments.services.notifications import outbox
 from sis_appointments.services.platform import audit, events, tx
-from sis_appointments.services.scheduling import booking
+from sis_appointments.services.scheduling import eligibility, seats
 
 
 def position(session: Session, entry: WaitlistEntry) -> int | None:
@@ -37,7 +37,7 @@ def position(session: Session, entry: WaitlistEntry) -> int | None:
     return ahead + 1
 
 
-def _state(entry: WaitlistEntry) -> dict:
+def _snapshot(entry: WaitlistEntry) -> dict:
     return {"slot_id": entry.slot_id, "student_key": entry.student_key, "status": entry.status}
 
 
@@ -51,28 +51,28 @@ def join(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
         slot = tx.get(session, Slot, slot_id, "slot")
         if actor.key != student_key:
             access.require_manage_host(session, actor, slot.host_key)
-        tx.lock_slots(session, [slot.id])
+        seats.lock_slots(session, [slot.id])
         session.refresh(slot)
         appointment_type = slot.type
         if not appointment_type.waitlist_enabled:
             raise Conflict("this appointment has no waitlist", code="no_waitlist")
         if slot.status != "open":
             raise Conflict("this slot is not open", code="slot_closed")
-        if slot.booked < slot.capacity:
+        if not seats.is_full(slot):
             raise Conflict("this slot has free seats: book it instead", code="seats_available",
-                           **booking.slot_state(session, slot))
-        tx.lock_people(session, student_key)
-        booking.check_student(session, slot, student_key, now)
+                           **seats.summary(session, slot))
+        seats.lock_people(session, student_key)
+        eligibility.check(session, slot, student_key, now)
         waiting = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
             WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
         if appointment_type.waitlist_size is not None and waiting >= appointment_type.waitlist_size:
             raise Conflict("the waitlist is full", code="waitlist_full",
-                           **booking.slot_state(session, slot))
+                           **seats.summary(session, slot))
         entry = WaitlistEntry(slot_id=slot.id, student_key=student_key, created_at=now)
         tx.add_unique(session, entry, "the student is already waiting for this slot",
                       "already_waiting")
         audit.record(session, actor_key=actor.key, action="waitlist.joined",
-                     entity_type="waitlist_entry", entity_id=entry.id, after=_state(entry))
+                     entity_type="waitlist_entry", entity_id=entry.id, after=_snapshot(entry))
         _announce(session, "waitlist_joined", entry, actor, position=waiting + 1)
         return entry
 
@@ -85,23 +85,33 @@ def leave(session: Session, *, actor: SisUser, entry_id: int) -> WaitlistEntry:
     def work() -> WaitlistEntry:
         entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
         access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
-        tx.lock_slots(session, [entry.slot_id])
+        seats.lock_slots(session, [entry.slot_id])
         session.refresh(entry)
         if entry.status not in OPEN_WAITLIST_STATUSES:
             raise Conflict("this waitlist place is no longer open", code="not_waiting")
-        was_offered = entry.status == "offered"
-        before = _state(entry)
-        entry.status = "left"
-        audit.record(session, actor_key=actor.key, action="waitlist.left",
-                     entity_type="waitlist_entry", entity_id=entry.id, before=before,
-                     after=_state(entry))
         _announce(session, "waitlist_left", entry, actor)
-        if was_offered:
-            booking.release_seat(session, entry.slot_id)
-            promote(session, entry.slot, utcnow())
+        close(session, entry, "left", actor=actor, now=utcnow())
         return entry
 
     return tx.run(session, work)
+
+
+def close(session: Session, entry: WaitlistEntry, status: str, *, actor: SisUser | None,
+          now: datetime, reason: str | None = None, pass_on: bool = True) -> None:
+    """End an open entry as ``status`` (left, expired, removed), audited; a seat held for its
+    offer is released and, with ``pass_on``, offered to the next in line. Call with the
+    entry's slot locked."""
+    was_offered = entry.status == "offered"
+    before = _snapshot(entry)
+    entry.status = status
+    action = "waitlist.offer_expired" if status == "expired" else f"waitlist.{status}"
+    audit.record(session, actor_key=actor.key if actor else None, action=action,
+                 entity_type="waitlist_entry", entity_id=entry.id, before=before,
+                 after=_snapshot(entry), reason=reason)
+    if was_offered:
+        seats.release(session, entry.slot_id)
+        if pass_on:
+            promote(session, entry.slot, now)
 
 
 def accept_offer(session: Session, *, actor: SisUser, entry_id: int,
@@ -112,12 +122,12 @@ def accept_offer(session: Session, *, actor: SisUser, entry_id: int,
     def work() -> Booking:
         entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
         access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
-        tx.lock_slots(session, [entry.slot_id])
+        seats.lock_slots(session, [entry.slot_id])
         session.refresh(entry)
         if entry.status != "offered" or entry.offer_expires_at <= now:
             raise Conflict("there is no open offer for this place", code="no_offer")
-        tx.lock_people(session, entry.student_key)
-        booking.check_student(session, entry.slot, entry.student_key, now, window=False)
+        seats.lock_people(session, entry.student_key)
+        eligibility.check(session, entry.slot, entry.student_key, now, window=False)
         return _seat(session, entry, actor, now)
 
     return tx.run(session, work)
@@ -131,17 +141,12 @@ def expire_offers(session: Session, now: datetime | None = None) -> int:
         due = session.scalars(select(WaitlistEntry).where(
             WaitlistEntry.status == "offered", WaitlistEntry.offer_expires_at <= now)
             .order_by(WaitlistEntry.slot_id, WaitlistEntry.id)).all()
-        tx.lock_slots(session, [e.slot_id for e in due])
+        seats.lock_slots(session, [e.slot_id for e in due])
         for entry in due:
             session.refresh(entry)
             if entry.status != "offered":
                 continue
-            entry.status = "expired"
-            audit.record(session, actor_key=None, action="waitlist.offer_expired",
-                         entity_type="waitlist_entry", entity_id=entry.id,
-                         after=_state(entry))
-            booking.release_seat(session, entry.slot_id)
-            promote(session, entry.slot, now)
+            close(session, entry, "expired", actor=None, now=now)
         return len(due)
 
     return tx.run(session, work)
@@ -155,13 +160,13 @@ def promote(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
         WaitlistEntry.slot_id == slot.id, WaitlistEntry.status == "waiting")
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)).all()
     for entry in waiting:
-        if not booking.take_seat(session, slot):
+        if not seats.take(session, slot):
             break
-        tx.lock_people(session, entry.student_key)
+        seats.lock_people(session, entry.student_key)
         try:
-            booking.check_student(session, slot, entry.student_key, now, window=False)
+            eligibility.check(session, slot, entry.student_key, now, window=False)
         except SchedulingError:
-            booking.release_seat(session, slot.id)  # skipped; keeps their place
+            seats.release(session, slot.id)  # skipped; keeps their place
             continue
         offer_minutes = slot.type.offer_minutes
         if offer_minutes:
@@ -169,7 +174,7 @@ def promote(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
             entry.offer_expires_at = now + timedelta(minutes=offer_minutes)
             audit.record(session, actor_key=None, action="waitlist.offered",
                          entity_type="waitlist_entry", entity_id=entry.id,
-                         after={**_state(entry), "expires": entry.offer_expires_at.isoformat()})
+                         after={**_snapshot(entry), "expires": entry.offer_expires_at.isoformat()})
             _offered(session, entry)
         else:
             _seat(session, entry, None, now)
@@ -184,11 +189,11 @@ def _seat(session: Session, entry: WaitlistEntry, actor: SisUser | None,
                   booked_by=actor.key if actor else None, reason="from the waitlist")
     session.add(new)
     session.flush()
-    before = _state(entry)
+    before = _snapshot(entry)
     entry.status, entry.booking_id = "promoted", new.id
     audit.record(session, actor_key=actor.key if actor else None, action="waitlist.promoted",
                  entity_type="waitlist_entry", entity_id=entry.id, before=before,
-                 after={**_state(entry), "booking_id": new.id})
+                 after={**_snapshot(entry), "booking_id": new.id})
     _announce(session, "waitlist_promoted", entry, actor, booking_id=new.id)
     return new
 
