@@ -76,7 +76,7 @@ def slot_event(slot: Slot, *, uid_: str, summary: str, description: str = "",
     event.add("summary", summary)
     event.add("sequence", sequence_)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    where = slot.location or slot.type.location or slot.type.online_url
+    where = slot.place
     if where:
         event.add("location", where)
     if slot.type.online_url:

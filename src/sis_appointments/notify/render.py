@@ -70,7 +70,7 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     lines = []
     if slot:
         facts.append(("When", when(slot.start_utc)))
-        where = slot.location or slot.type.location or slot.type.online_url
+        where = slot.place
         if where:
             facts.append(("Where", where))
         subject += f", {when(slot.start_utc)}"

@@ -10,8 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import SisUser
-from sis_appointments.domain.errors import Forbidden
-from sis_appointments.models import RoleGrant
+from sis_appointments.domain.errors import Forbidden, NotFound
+from sis_appointments.models import Booking, RoleGrant
 
 
 def student_for(actor: SisUser, student_key: str | None) -> str:
@@ -46,6 +46,12 @@ def require_admin(actor: SisUser, what: str) -> None:
         raise Forbidden(f"only admins {what}")
 
 
+def require_staff(actor: SisUser, what: str) -> None:
+    """Only staff and admins may do ``what`` (e.g. "see and resolve conflicts")."""
+    if not actor.has_role("staff", "admin"):
+        raise Forbidden(f"only staff {what}")
+
+
 def managed_hosts(session: Session, actor: SisUser) -> list[str] | None:
     """Every host key ``actor`` manages, as ``can_manage_host`` decides one by one
     (None: all of them)."""
@@ -71,3 +77,33 @@ def require_booking_access(session: Session, actor: SisUser, student_key: str,
     if actor.key == student_key and actor.has_role("student"):
         return
     require_manage_host(session, actor, host_key)
+
+
+def visible_booking(session: Session, actor: SisUser, booking_id: int) -> Booking:
+    """The booking, if ``actor`` may see it: its student or whoever manages its calendar.
+    To anyone else it does not exist (NotFound, not Forbidden: no probing for ids)."""
+    found = session.get(Booking, booking_id)
+    if found is None:
+        raise NotFound(f"booking {booking_id} does not exist")
+    try:
+        require_booking_access(session, actor, found.student_key, found.slot.host_key)
+    except Forbidden as exc:
+        raise NotFound(f"booking {booking_id} does not exist") from exc
+    return found
+
+
+def booking_scope(session: Session, actor: SisUser, student: str | None = None,
+                  host: str | None = None) -> tuple[list[str] | None, list[str] | None]:
+    """Whose bookings ``actor`` may list, narrowed to ``student``/``host`` when given, as
+    (students, hosts) filters (None: no filter): a student only their own; staff those on
+    the calendars they manage; admins everyone's."""
+    students = [student] if student else None
+    if actor.has_role("admin", "staff"):
+        if host:
+            if not can_manage_host(session, actor, host):
+                raise Forbidden("you cannot see this calendar")
+            return students, [host]
+        return students, managed_hosts(session, actor)
+    if student and student != actor.key:
+        raise Forbidden("students see only their own bookings")
+    return [actor.key], [host] if host else None

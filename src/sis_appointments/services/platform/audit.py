@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sis_appointments.contract import SisUser
 from sis_appointments.models import AuditEntry
+from sis_appointments.services.accounts import access
 
 
 def record(
@@ -35,8 +38,18 @@ def record(
     return entry
 
 
-def recent(session: Session, limit: int = 100) -> list[AuditEntry]:
-    """The newest audit rows first."""
-    return list(
-        session.query(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    )
+def page(session: Session, *, actor: SisUser, entity_type: str | None = None,
+         entity_id: str | None = None, actor_key: str | None = None,
+         after: tuple | None = None, limit: int = 100) -> list[AuditEntry]:
+    """Audit rows newest first, filtered, after a cursor position ``(at, id)`` (admins only)."""
+    access.require_admin(actor, "read the audit log")
+    query = (select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+             .limit(limit))
+    for column, value in ((AuditEntry.entity_type, entity_type),
+                          (AuditEntry.entity_id, entity_id), (AuditEntry.actor_key, actor_key)):
+        if value:
+            query = query.where(column == value)
+    if after is not None:
+        query = query.where((AuditEntry.at < after[0])
+                            | ((AuditEntry.at == after[0]) & (AuditEntry.id < after[1])))
+    return list(session.scalars(query))

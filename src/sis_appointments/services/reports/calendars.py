@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments import ical
 from sis_appointments.contract import SisUser
-from sis_appointments.domain.errors import Forbidden, NotFound
+from sis_appointments.domain.errors import NotFound
 from sis_appointments.domain.timezones import to_utc, zone
 from sis_appointments.models import Booking, Series, Slot, utcnow
 from sis_appointments.services.accounts import access
-from sis_appointments.services.platform import sis, tx
+from sis_appointments.services.platform import sis
 from sis_appointments.services.scheduling import series
 
 PAST = timedelta(days=60)  # how far back feeds reach
@@ -25,11 +25,7 @@ def _booking_summary(session: Session, booking: Booking) -> str:
 
 def booking_file(session: Session, *, actor: SisUser, booking_id: int, domain: str) -> bytes:
     """The .ics of one booking, for its student or whoever manages the calendar."""
-    booking = tx.get(session, Booking, booking_id, "booking")
-    try:
-        access.require_booking_access(session, actor, booking.student_key, booking.slot.host_key)
-    except Forbidden as exc:  # another student's booking does not exist for this caller
-        raise NotFound("no such booking") from exc
+    booking = access.visible_booking(session, actor, booking_id)
     return ical.booking_file(booking, domain, _booking_summary(session, booking))[0]
 
 

@@ -69,6 +69,16 @@ def validate(fields: dict) -> dict:
     return clean
 
 
+def listed(session: Session) -> list[AppointmentType]:
+    """Every appointment type, active ones first, by name."""
+    return list(session.scalars(select(AppointmentType).order_by(
+        AppointmentType.active.desc(), AppointmentType.name)))
+
+
+def get(session: Session, type_id: int) -> AppointmentType:
+    return tx.get(session, AppointmentType, type_id, "appointment type")
+
+
 def _eligibility(value) -> dict:
     value = value or {}
     if not isinstance(value, dict) or set(value) - {"programs", "cohorts"}:

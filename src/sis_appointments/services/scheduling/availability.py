@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.domain.slots import Interval
-from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, utcnow
 from sis_appointments.services.platform import sis
-from sis_appointments.services.scheduling import seats
+
+BOOK_PAGE_HORIZON = timedelta(days=28)  # how far ahead the students' book page looks
+
+
+def book_page(session: Session, student_key: str, type_id: int | None = None,
+              now: datetime | None = None) -> list[Slot]:
+    """What a student's book page lists: ``bookable`` slots from now to the horizon."""
+    now = now or utcnow()
+    return bookable(session, student_key, now, now + BOOK_PAGE_HORIZON, type_id)
 
 
 def for_student(session: Session, student_key: str, start: datetime, end: datetime,
@@ -18,7 +26,7 @@ def for_student(session: Session, student_key: str, start: datetime, end: dateti
     """Open slots starting in [start, end) with a free seat that the student neither holds,
     nor overlaps with one of their bookings, nor is busy for (per the host's timetable)."""
     return [s for s in bookable(session, student_key, start, end, type_id)
-            if not seats.is_full(s)]
+            if not s.is_full]
 
 
 def bookable(session: Session, student_key: str, start: datetime, end: datetime,
@@ -31,7 +39,7 @@ def bookable(session: Session, student_key: str, start: datetime, end: datetime,
     if type_id is not None:
         query = query.where(Slot.type_id == type_id)
     candidates = [s for s in session.scalars(query) if s.type.active and (
-        not seats.is_full(s) or s.type.waitlist_enabled)]
+        not s.is_full or s.type.waitlist_enabled)]
     if not candidates:
         return []
     held = session.execute(select(Slot.start_utc, Slot.end_utc).join(Booking.slot).where(

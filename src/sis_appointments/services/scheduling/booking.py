@@ -83,9 +83,8 @@ def cancel(session: Session, *, actor: SisUser, booking_id: int, reason: str = "
     now = now or utcnow()
 
     def work() -> Booking:
-        booking = tx.get(session, Booking, booking_id, "booking")
+        booking = access.visible_booking(session, actor, booking_id)
         slot = booking.slot
-        access.require_booking_access(session, actor, booking.student_key, slot.host_key)
         seats.lock_slots(session, [slot.id])
         if slot.start_utc <= now:
             raise RuleViolation("this appointment has started; mark attendance instead",
@@ -115,9 +114,8 @@ def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot
     override = eligibility.override_allowed(actor, override_reason)
 
     def work() -> Booking:
-        booking = tx.get(session, Booking, booking_id, "booking")
+        booking = access.visible_booking(session, actor, booking_id)
         old, target = booking.slot, load_slot(session, target_slot_id)
-        access.require_booking_access(session, actor, booking.student_key, old.host_key)
         if actor.key != booking.student_key:
             access.require_manage_host(session, actor, target.host_key)
         if target.id == old.id:
@@ -130,7 +128,7 @@ def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot
         session.refresh(target)
         if target.status != "open" or not target.type.active:
             raise Conflict("the new slot is not open for booking", code="slot_closed")
-        if seats.is_full(target):
+        if target.is_full:
             raise Conflict("the new slot is full", code="slot_full",
                            **seats.summary(session, target))
         seats.lock_people(session, booking.student_key)
@@ -159,7 +157,7 @@ def mark_attendance(session: Session, *, actor: SisUser, booking_id: int, status
     now = now or utcnow()
 
     def work() -> Booking:
-        booking = tx.get(session, Booking, booking_id, "booking")
+        booking = access.visible_booking(session, actor, booking_id)
         access.require_manage_host(session, actor, booking.slot.host_key)
         if not booking.active:
             raise Conflict("a cancelled booking has no attendance", code="not_active")

@@ -9,7 +9,7 @@ services), move a slot's bookings to another slot, or keep the conflict with a r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -29,6 +29,10 @@ from sis_appointments.services.platform import audit, sis, tx
 from sis_appointments.services.scheduling import booking, eligibility, seats, slots, waitlist
 
 KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy")
+MAX_RANGE = timedelta(days=366)  # the widest range one conflict query may scan
+# What each resolution needs besides the action (``resolve``).
+RESOLUTIONS = {"cancel_slot": ("slot_id",), "cancel_booking": ("booking_id",),
+               "move": ("slot_id", "target_slot_id"), "override": ("kind", "subject", "reason")}
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,41 @@ def find(session: Session, start: datetime, end: datetime) -> list[ConflictItem]
     return [c for c in found if (c.kind, c.subject) not in kept]
 
 
+def find_for(session: Session, *, actor: SisUser, start: datetime,
+             end: datetime) -> list[ConflictItem]:
+    """``find``, for staff, over at most ``MAX_RANGE``."""
+    access.require_staff(actor, "see and resolve conflicts")
+    if end - start > MAX_RANGE:
+        raise InvalidInput(f"a range may span at most {MAX_RANGE.days} days",
+                           code="range_too_long")
+    return find(session, start, end)
+
+
+def resolve(session: Session, *, actor: SisUser, action: str, reason: str = "",
+            **given) -> list[Booking]:
+    """Resolve a conflict one of the ``RESOLUTIONS`` ways (staff); returns bookings moved."""
+    access.require_staff(actor, "see and resolve conflicts")
+    if action not in RESOLUTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(RESOLUTIONS)}", code="bad_action")
+    given["reason"] = reason
+    missing = [name for name in RESOLUTIONS[action] if not given.get(name)]
+    if missing:
+        raise InvalidInput(f"{action} needs {', '.join(missing)}", code="missing_fields",
+                           errors={name: ["Missing data for required field."]
+                                   for name in missing})
+    if action == "cancel_slot":
+        slots.cancel(session, actor=actor, slot_id=given["slot_id"], reason=reason)
+    elif action == "cancel_booking":
+        booking.cancel(session, actor=actor, booking_id=given["booking_id"], reason=reason)
+    elif action == "move":
+        return move_bookings(session, actor=actor, from_slot_id=given["slot_id"],
+                             to_slot_id=given["target_slot_id"])
+    else:
+        override(session, actor=actor, kind=given["kind"], subject=given["subject"],
+                 reason=reason)
+    return []
+
+
 def _subject(ids) -> str:
     return ",".join(str(i) for i in ids)
 
@@ -87,12 +126,11 @@ def _subject(ids) -> str:
 def override(session: Session, *, actor: SisUser, kind: str, subject: str,
              reason: str) -> ConflictOverride:
     """Keep a conflict on purpose; it leaves the conflict list and the reason is audited."""
+    access.require_staff(actor, "see and resolve conflicts")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="bad_kind")
     if not (reason or "").strip():
         raise InvalidInput("keeping a conflict needs a reason", code="reason_required")
-    if not actor.has_role("admin", "staff"):
-        raise SchedulingError("only staff resolve conflicts", code="forbidden")
 
     def work() -> ConflictOverride:
         row = ConflictOverride(kind=kind, subject=subject, reason=reason.strip(),
@@ -122,7 +160,7 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
         moving = session.scalars(select(Booking).where(
             Booking.slot_id == source.id, Booking.status == "confirmed")).all()
         blockers = []
-        room = seats.left(target)
+        room = target.remaining
         if target.status != "open":
             blockers.append({"reason": "target slot is not open"})
         if len(moving) > room:

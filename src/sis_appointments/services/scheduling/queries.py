@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from sis_appointments.contract import SisUser
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     AppointmentType,
@@ -16,6 +18,7 @@ from sis_appointments.models import (
     utcnow,
 )
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+from sis_appointments.services.accounts import access
 
 
 def student_bookings(
@@ -35,17 +38,32 @@ def student_bookings(
     return upcoming, past
 
 
-def upcoming_slots(session: Session, start: datetime, end: datetime, host_key: str | None = None):
-    """Open slots starting in [start, end), optionally of one host, earliest first."""
+def attendance(past: list[Booking]) -> dict[str, int]:
+    """How a student's past appointments went: attended, no-shows, late cancellations."""
+    counts = Counter(b.status for b in past)
+    return {"attended": counts["attended"], "no_show": counts["no_show"],
+            "late_cancelled": counts["late_cancelled"], "total": len(past)}
+
+
+DASHBOARD_WINDOW = timedelta(days=7)  # how far ahead the staff dashboard looks
+
+
+def dashboard_slots(session: Session, actor: SisUser,
+                    now: datetime | None = None) -> tuple[list[Slot], list[str] | None]:
+    """Open slots of the next week on the calendars ``actor`` manages (their own, those a
+    grant gives them, all for admins), earliest first, with the hosts looked at (None: all)."""
+    now = now or utcnow()
+    hosts = access.managed_hosts(session, actor)
     query = (
         select(Slot)
         .options(joinedload(Slot.type))
-        .where(Slot.start_utc >= start, Slot.start_utc < end, Slot.status == "open")
+        .where(Slot.start_utc >= now, Slot.start_utc < now + DASHBOARD_WINDOW,
+               Slot.status == "open")
         .order_by(Slot.start_utc, Slot.id)
     )
-    if host_key is not None:
-        query = query.where(Slot.host_key == host_key)
-    return session.scalars(query).all()
+    if hosts is not None:
+        query = query.where(Slot.host_key.in_(hosts))
+    return list(session.scalars(query)), hosts
 
 
 def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistEntry, int]]:

@@ -8,7 +8,8 @@ the transaction that creates, cancels or moves the booking; the CHECK constraint
 Lock order, for every writer: slots (by id), then bookings, then people (students, hosts,
 places, by key). ``lock_slots`` and ``lock_people`` take them; SQLite's single writer lock
 already serializes, so both are no-ops there. Handing a freed seat to the waitlist is the
-caller's job (``waitlist.promote``), in the same transaction.
+caller's job (``waitlist.promote``), in the same transaction. What is left to read is on the
+model: ``Slot.remaining`` and ``Slot.is_full``.
 """
 
 from __future__ import annotations
@@ -64,22 +65,13 @@ def release(session: Session, slot_id: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def left(slot: Slot) -> int:
-    """Seats still free in ``slot`` as loaded."""
-    return max(slot.capacity - slot.booked, 0)
-
-
-def is_full(slot: Slot) -> bool:
-    return left(slot) == 0
-
-
 def summary(session: Session, slot: Slot) -> dict:
     """What a client needs after losing a race: seats left and the waitlist's length."""
     session.refresh(slot)
     waiting = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
         WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
     return {"slot_id": slot.id, "capacity": slot.capacity, "booked": slot.booked,
-            "remaining": left(slot), "waitlist_length": waiting, "status": slot.status}
+            "remaining": slot.remaining, "waitlist_length": waiting, "status": slot.status}
 
 
 def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full") -> None:

@@ -158,7 +158,7 @@ def change(session: Session, slot: Slot, *, actor: SisUser, start: datetime | No
     events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
                                               {"slot_id": slot.id, "before": before,
                                                "after": snapshot(slot)}))
-    if capacity is not None and not seats.is_full(slot):
+    if capacity is not None and not slot.is_full:
         waitlist.promote(session, slot, utcnow())
     return student_conflicts(session, [slot]) if (start or end) else []
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import AppointmentEvent, SisUser
-from sis_appointments.domain.errors import Conflict, SchedulingError
+from sis_appointments.domain.errors import Conflict, NotFound, SchedulingError
 from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
@@ -58,7 +58,7 @@ def join(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
             raise Conflict("this appointment has no waitlist", code="no_waitlist")
         if slot.status != "open":
             raise Conflict("this slot is not open", code="slot_closed")
-        if not seats.is_full(slot):
+        if not slot.is_full:
             raise Conflict("this slot has free seats: book it instead", code="seats_available",
                            **seats.summary(session, slot))
         seats.lock_people(session, student_key)
@@ -79,11 +79,15 @@ def join(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
     return tx.run(session, work)
 
 
-def leave(session: Session, *, actor: SisUser, entry_id: int) -> WaitlistEntry:
-    """Leave a waitlist (an offered seat is passed on to the next in line)."""
+def leave(session: Session, *, actor: SisUser, entry_id: int,
+          slot_id: int | None = None) -> WaitlistEntry:
+    """Leave a waitlist (an offered seat is passed on to the next in line); with ``slot_id``,
+    only an entry of that slot."""
 
     def work() -> WaitlistEntry:
         entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
+        if slot_id is not None and entry.slot_id != slot_id:
+            raise NotFound(f"waitlist entry {entry_id} is not on slot {slot_id}")
         access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
         seats.lock_slots(session, [entry.slot_id])
         session.refresh(entry)

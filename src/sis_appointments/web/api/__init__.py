@@ -102,7 +102,12 @@ def _code(error: HTTPException) -> str:
 
 
 def _scheduling_problem(error: SchedulingError):
-    extra = {"state": error.details} if error.details else {}
+    """A refusal as a problem: field errors (``errors``) as in validation problems, any
+    other details as the current ``state``."""
+    details = dict(error.details)
+    extra = {"errors": details.pop("errors")} if "errors" in details else {}
+    if details:
+        extra["state"] = details
     return problem(error.status, error.code, error.message, **extra)
 
 
@@ -145,10 +150,12 @@ def actor() -> SisUser:
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:
     from sis_appointments.web.api import (
+        audit_api,
         batch_api,
         bookings_api,
         calendar_api,
         conflicts_api,
+        exports_api,
         grants_api,
         inbox_api,
         me_api,
@@ -176,8 +183,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
         "security": [{"bearer": []}, {"session": []}]})
     blueprints = [m.blp for m in (me_api, types_api, slots_api, series_api, bookings_api,
                                   batch_api, conflicts_api, grants_api, tokens_api, inbox_api,
-                                  calendar_api, system_api)]
-    blueprints += [conflicts_api.audit_blp, calendar_api.exports_blp]
+                                  calendar_api, exports_api, audit_api, system_api)]
     for blueprint in blueprints:
         api.register(blueprint)
     init_limits(app, settings, blueprints)

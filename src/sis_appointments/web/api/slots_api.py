@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from sis_appointments.domain.errors import NotFound
 from sis_appointments.domain.timezones import zone
-from sis_appointments.models import Slot, WaitlistEntry
 from sis_appointments.services.scheduling import booking, queries, slots, waitlist
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import actor, caching, paging
@@ -35,13 +33,6 @@ class SlotPage(Schema):
 class ConflictList(Schema):
     slot = fields.Nested(SlotOut)
     conflicts = fields.List(fields.Dict())
-
-
-def _slot(slot_id: int) -> Slot:
-    found = db.session().get(Slot, slot_id)
-    if found is None:
-        raise NotFound(f"slot {slot_id} does not exist")
-    return found
 
 
 def _viewer_zone(tz_name: str | None = None):
@@ -85,7 +76,7 @@ def create_slots(body):
 @blp.route(f"/<{ID}:slot_id>")
 @blp.response(200, SlotOut)
 def get_slot(slot_id: int):
-    slot = _slot(slot_id)
+    slot = slots.load_slot(db.session(), slot_id)
     return slot_json(slot, _viewer_zone(),
                      queries.waitlist_lengths(db.session(), [slot.id]).get(slot.id, 0))
 
@@ -97,7 +88,7 @@ def update_slot(body, slot_id: int):
     """Move, relocate or resize a slot; its bookings stay, and the conflicts that leaves for
     its students are returned."""
     found = slots.update(db.session(), actor=actor(), slot_id=slot_id, **body)
-    return {"slot": slot_json(_slot(slot_id)), "conflicts": found}
+    return {"slot": slot_json(slots.load_slot(db.session(), slot_id)), "conflicts": found}
 
 
 @blp.route(f"/<{ID}:slot_id>/cancel", methods=["POST"])
@@ -137,7 +128,7 @@ def join_waitlist(body, slot_id: int):
 def my_waitlist(slot_id: int):
     """The caller's open place on this slot's waitlist (empty if none)."""
     session = db.session()
-    _slot(slot_id)
+    slots.load_slot(db.session(), slot_id)
     entries = queries.waitlist_entries(session, slot_id, actor().key)
     return [{**WaitlistOut().dump(e), "position": waitlist.position(session, e)}
             for e in entries]
@@ -147,8 +138,5 @@ def my_waitlist(slot_id: int):
 @blp.response(200, WaitlistOut)
 def leave_waitlist(slot_id: int, entry_id: int):
     """Leave the waitlist."""
-    found = db.session().get(WaitlistEntry, entry_id)
-    if found is None or found.slot_id != slot_id:
-        raise NotFound(f"waitlist entry {entry_id} is not on slot {slot_id}")
-    entry = waitlist.leave(db.session(), actor=actor(), entry_id=entry_id)
+    entry = waitlist.leave(db.session(), actor=actor(), entry_id=entry_id, slot_id=slot_id)
     return {**WaitlistOut().dump(entry), "position": None}

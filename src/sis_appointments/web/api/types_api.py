@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import request
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
 
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import AppointmentType
@@ -23,13 +22,6 @@ from sis_appointments.web.api.schemas import (
 
 blp = Blueprint("appointments_api_types", __name__, url_prefix="/appointment-types",
                 description="Appointment types (templates)")
-
-
-def _load(type_id: int) -> AppointmentType:
-    found = db.session().get(AppointmentType, type_id)
-    if found is None:
-        abort(404, message=f"appointment type {type_id} does not exist", code="not_found")
-    return found
 
 
 def _expected_version() -> int | None:
@@ -51,8 +43,7 @@ def _with_etag(appointment_type: AppointmentType):
 @blp.response(200, TypeOut(many=True))
 def list_types():
     """Every appointment type, active ones first."""
-    return db.session().scalars(select(AppointmentType).order_by(
-        AppointmentType.active.desc(), AppointmentType.name)).all()
+    return appointment_types.listed(db.session())
 
 
 @blp.route("", methods=["POST"])
@@ -66,7 +57,7 @@ def create_type(body):
 @blp.route(f"/<{ID}:type_id>")
 @blp.response(200, TypeOut, headers={"ETag": {"schema": {"type": "string"}}})
 def get_type(type_id: int):
-    return _with_etag(_load(type_id))
+    return _with_etag(appointment_types.get(db.session(), type_id))
 
 
 @blp.route(f"/<{ID}:type_id>", methods=["PATCH"])
@@ -74,9 +65,8 @@ def get_type(type_id: int):
 @blp.response(200, TypeOut)
 def update_type(body, type_id: int):
     """Change fields; send If-Match with the ETag you read to refuse lost updates (409)."""
-    _load(type_id)
     updated = appointment_types.update(db.session(), actor=actor(), type_id=type_id,
-                           expected_version=_expected_version(), **body)
+                                       expected_version=_expected_version(), **body)
     return _with_etag(updated)
 
 
@@ -84,9 +74,9 @@ def update_type(body, type_id: int):
 @blp.response(200, TypeOut)
 def archive_type(type_id: int):
     """Stop new bookings of this type; existing bookings stay."""
-    _load(type_id)
     return _with_etag(appointment_types.update(db.session(), actor=actor(), type_id=type_id,
-                                   expected_version=_expected_version(), active=False))
+                                               expected_version=_expected_version(),
+                                               active=False))
 
 
 @blp.route("/preview", methods=["POST"])
