@@ -1,4 +1,4 @@
-"""The booking invariants of DESIGN.md section 5, checked against the database."""
+"""The booking invariants (docs/architecture.md, section 6), checked against the database."""
 
 from __future__ import annotations
 
