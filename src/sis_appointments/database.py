@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
+
+from sis_appointments.services.platform import events
+from sis_appointments.services.platform.context import AppointmentsSession, ServiceContext
 
 
 def make_engine(url: str, sqlite_busy_timeout: float, pool_size: int = 10) -> Engine:
@@ -33,8 +36,13 @@ def make_engine(url: str, sqlite_busy_timeout: float, pool_size: int = 10) -> En
     return engine
 
 
-def make_sessionmaker(engine: Engine, pm, settings: dict | None = None) -> sessionmaker[Session]:
-    """Sessions carry the plugin manager and the plugin's settings in ``info``, so services
-    reach the host and post-commit events reach the host and the outbox its webhooks."""
-    return sessionmaker(bind=engine, expire_on_commit=False,
-                        info={"pm": pm, "settings": settings or {}})
+def make_sessionmaker(engine: Engine, pm, settings: dict | None = None
+                      ) -> sessionmaker[AppointmentsSession]:
+    """Sessions carry a ``ServiceContext`` (the SIS's plugin manager, the plugin's settings),
+    so services reach the SIS and the outbox its webhooks; after each commit their events
+    are announced (listeners on this sessionmaker only: the SIS's own sessions run no plugin
+    code)."""
+    factory = sessionmaker(bind=engine, class_=AppointmentsSession, expire_on_commit=False,
+                           context=ServiceContext(pm=pm, settings=settings or {}))
+    events.attach(factory)
+    return factory

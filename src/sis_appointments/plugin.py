@@ -42,7 +42,7 @@ class AppointmentsState:
     def refresh_channels(self) -> None:
         """Tell new sessions which channels people may choose (all but webhooks); called at
         start-up, and again if a plugin adding channels is registered later."""
-        self.sessionmaker.kw["info"]["channels"] = tuple(
+        self.sessionmaker.kw["context"].channels = tuple(
             name for name in self.make_channels() if name != "webhook")
 
     def emit(self, event: str, payload: dict, room: str) -> None:

@@ -251,7 +251,7 @@ def test_booking_events_reach_the_host_after_commit(sessions, session, create_sl
 
     hookimpl = HookimplMarker("sis")
     Listener.appointments_booking_created = hookimpl(Listener.appointments_booking_created)
-    session.info["pm"].register(Listener())
+    session.context.pm.register(Listener())
     made = booking.book(session, actor=student("s1"), slot_id=create_slot(start=at(2)).id,
                         now=NOW)
     with pytest.raises(Conflict):

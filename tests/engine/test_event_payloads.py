@@ -37,7 +37,7 @@ def recorder(sessions):
         def impl(event, _name=name):
             found.seen.append((_name, event))
         setattr(found, name, hookimpl(impl))
-    sessions.kw["info"]["pm"].register(found)
+    sessions.kw["context"].pm.register(found)
     return found
 
 

@@ -23,7 +23,7 @@ def request_id() -> str:
 def session() -> Session:
     """The session of the current app context, opened on first use, closed at teardown."""
     if "_appt_session" not in g:
-        extra = {"info": {"request_id": request_id()}} if has_request_context() else {}
+        extra = {"request_id": request_id()} if has_request_context() else {}
         g._appt_session = current_app.extensions["sis_appointments"].sessionmaker(**extra)
     return g._appt_session
 

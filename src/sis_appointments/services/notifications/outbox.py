@@ -28,7 +28,7 @@ STUDENT_ONLY = ("waitlist_joined", "waitlist_offered")
 
 def webhooks(session: Session, event_name: str) -> list[dict]:
     """The configured webhook endpoints that want ``event_name``."""
-    hooks = session.info.get("settings", {}).get("SIS_APPOINTMENTS_WEBHOOKS") or []
+    hooks = session.context.settings.get("SIS_APPOINTMENTS_WEBHOOKS") or []
     return [h for h in hooks if {"*", event_name} & set(h.get("events", ["*"]))]
 
 

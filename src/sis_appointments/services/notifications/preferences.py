@@ -22,7 +22,7 @@ MANDATORY_EVENT = "booking_cancelled"  # for students, when someone else cancell
 def channel_names(session: Session) -> tuple[str, ...]:
     """The channels people can choose: those configured (email needs an SMTP server) and
     those the host's plugins add."""
-    return tuple(session.info.get("channels", settings.BUILTIN_CHANNELS))
+    return session.context.channels
 
 
 def mandatory_channel(session: Session) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from sis_appointments.domain.errors import SchedulingError
-from sis_appointments.services.platform import events, tx
+from sis_appointments.services.platform import tx
 
 MAX_OPERATIONS = 200
 
@@ -24,10 +24,10 @@ def run(session: Session, operations: list[Callable[[], dict]], *, all_or_nothin
     reports: list[dict] = []
     try:
         with tx.transaction(session):
-            session.info[tx.BATCH] = True
+            session.in_batch = True
             try:
                 for index, operation in enumerate(operations):
-                    queued = session.info.get(events.QUEUE, [])
+                    queued = session.pending_events
                     mark = len(queued)
                     try:
                         reports.append({"index": index, "ok": True, "result": operation()})
@@ -37,7 +37,7 @@ def run(session: Session, operations: list[Callable[[], dict]], *, all_or_nothin
                         if all_or_nothing:
                             raise _RollBack from error
             finally:
-                session.info.pop(tx.BATCH, None)
+                session.in_batch = False
     except _RollBack:
         for report in reports:
             if report["ok"]:

@@ -11,51 +11,51 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import sessionmaker
 
 from sis_appointments.contract import AppointmentEvent
+from sis_appointments.services.notifications import outbox
+from sis_appointments.services.platform.context import AppointmentsSession
 
 log = logging.getLogger(__name__)
-QUEUE = "appt_events"
 
 
-def subscribe(factory, listener) -> None:
+def attach(factory: sessionmaker) -> None:
+    """Announce the events of ``factory``'s sessions after each commit (and drop them after a
+    rollback); only the plugin's sessionmaker gets these listeners."""
+    sa_event.listen(factory, "after_commit", _deliver)
+    sa_event.listen(factory, "after_rollback", _discard)
+
+
+def subscribe(factory: sessionmaker, listener) -> None:
     """Call ``listener(event, bind)`` after each commit of sessions made by ``factory`` (a
-    sessionmaker), after the host's hooks; ``bind`` is the engine, for listeners that read
+    sessionmaker), after the SIS's hooks; ``bind`` is the engine, for listeners that read
     the committed state (the session itself cannot, then)."""
-    factory.kw.setdefault("info", {}).setdefault("listeners", []).append(listener)
+    factory.kw["context"].listeners.append(listener)
 
 
-def announce(session: Session, event: AppointmentEvent) -> None:
+def announce(session: AppointmentsSession, event: AppointmentEvent) -> None:
     """Write ``event``'s notifications and queue it to be announced after ``session`` commits."""
-    from sis_appointments.services.notifications import outbox
-
     outbox.write(session, event)
-    session.info.setdefault(QUEUE, []).append(event)
+    session.pending_events.append(event)
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _deliver(session: Session) -> None:
-    pending = session.info.pop(QUEUE, [])
-    pm = session.info.get("pm")
-    if pm is None:
-        return
-    bind = session.get_bind()
+def _deliver(session: AppointmentsSession) -> None:
+    pending, session.pending_events = session.pending_events, []
+    hooks, bind = session.context.pm.hook, session.get_bind()
     for event in pending:
-        hook = getattr(pm.hook, f"appointments_{event.name}")
         try:
-            hook(event=event)
-        except Exception:  # a host's failing listener must not undo or break a committed change
-            log.exception("host hook appointments_%s failed", event.name)
-        for listener in session.info.get("listeners", ()):
+            getattr(hooks, f"appointments_{event.name}")(event=event)
+        except Exception:  # a SIS's failing listener must not undo or break a committed change
+            log.exception("SIS hook appointments_%s failed", event.name)
+        for listener in session.context.listeners:
             try:
                 listener(event, bind)
             except Exception:
                 log.exception("listener %r failed on %s", listener, event.name)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _discard(session: Session) -> None:
+def _discard(session: AppointmentsSession) -> None:
     if session.in_nested_transaction():
         return  # only a savepoint rolled back; its caller trims what it queued
-    session.info.pop(QUEUE, None)
+    session.pending_events = []

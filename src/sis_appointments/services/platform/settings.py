@@ -10,7 +10,7 @@ from sis_appointments.models import Setting
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, tx
 
-# The events people hear of, and the channels built in; hosts may add channels (a hook).
+# The events people hear of; the channels built in are BUILTIN_CHANNELS (hosts add more).
 PERSON_EVENTS = ("booking_created", "booking_cancelled", "booking_rescheduled", "slot_changed",
                  "waitlist_joined", "waitlist_offered", "waitlist_promoted", "reminder", "digest")
 ROLE_EVENTS = {
@@ -18,7 +18,6 @@ ROLE_EVENTS = {
     "staff": ("booking_created", "booking_cancelled", "booking_rescheduled", "waitlist_promoted",
               "reminder", "digest"),
 }
-BUILTIN_CHANNELS = ("email", "inapp")
 _BOTH = ["email", "inapp"]
 
 DEFAULTS: dict[str, object] = {

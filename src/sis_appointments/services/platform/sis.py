@@ -22,7 +22,7 @@ class Person:
 
 
 def _hook(session: Session):
-    return session.info["pm"].hook
+    return session.context.pm.hook
 
 
 def student(session: Session, student_key: str) -> Student | None:

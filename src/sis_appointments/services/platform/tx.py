@@ -42,13 +42,10 @@ def _retryable(exc: DBAPIError) -> bool:
     return code in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig)
 
 
-BATCH = "appt_batch"
-
-
 def run(session: Session, work: Callable[[], T], attempts: int = 5) -> T:
     """Run ``work`` in a write transaction, retrying it whole on deadlock or lock timeout.
     Inside a batch (``batch.run``) it runs in a savepoint of the batch's transaction."""
-    if session.info.get(BATCH):
+    if getattr(session, "in_batch", False):
         with session.begin_nested():
             return work()
     for attempt in range(1, attempts + 1):
