@@ -10,63 +10,75 @@ from sqlalchemy.orm import Session
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, InvalidInput, NotFound
 from sis_appointments.domain.timezones import zone
+from sis_appointments.domain.type_limits import (
+    COLOUR,
+    FLAGS,
+    HOST_KEY_LENGTH,
+    NUMBERS,
+    OPTIONAL_TEXT,
+    TEXT,
+)
 from sis_appointments.models import AppointmentType, Slot, TypeHost
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, tx
 
-# field: (lowest allowed, may be None)
-NUMBERS = {
-    "duration_minutes": (1, False), "capacity": (1, False),
-    "buffer_before_minutes": (0, False), "buffer_after_minutes": (0, False),
-    "min_notice_minutes": (0, False), "max_advance_days": (1, True),
-    "cancel_cutoff_minutes": (0, False), "max_active_per_student": (1, True),
-    "max_per_student_per_day": (1, True), "max_per_student_per_week": (1, True),
-    "waitlist_size": (1, True), "offer_minutes": (1, True),
-}
-TEXT = {"name": 200, "description": 5000, "location": 200, "online_url": 500}
-FLAGS = {"waitlist_enabled", "active"}
-EDITABLE = set(NUMBERS) | set(TEXT) | FLAGS | {"timezone", "eligibility", "colour", "hosts"}
+
+def _number(key: str, value):
+    limit = NUMBERS[key]
+    if value is None and limit.optional:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < limit.low:
+        raise InvalidInput(f"{key} must be a whole number of at least {limit.low}",
+                           code="bad_number", field=key)
+    if value > limit.high:
+        raise InvalidInput(f"{key} must be at most {limit.high}", code="bad_number", field=key)
+    return value
+
+
+def _text(key: str, value):
+    value = (value or "").strip() if isinstance(value, str | type(None)) else value
+    if not isinstance(value, str) or len(value) > TEXT[key]:
+        raise InvalidInput(f"{key} must be text of at most {TEXT[key]} characters", field=key)
+    if key == "name" and not value:
+        raise InvalidInput("a name is required", code="required", field=key)
+    return value or (None if key in OPTIONAL_TEXT else value)
+
+
+def _flag(key: str, value):
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{key} must be true or false", field=key)
+    return value
+
+
+def _timezone(_key: str, value):
+    zone(value)
+    return value
+
+
+def _colour(key: str, value):
+    if value is not None and not re.fullmatch(COLOUR, str(value)):
+        raise InvalidInput("colour must look like #1a2b3c", field=key)
+    return value
+
+
+def _hosts(key: str, value):
+    if not value or not all(isinstance(h, str) and 0 < len(h) <= HOST_KEY_LENGTH
+                            for h in value):
+        raise InvalidInput("name at least one host", code="required", field=key)
+    return sorted(set(value))
+
+
+CHECKS = {**dict.fromkeys(NUMBERS, _number), **dict.fromkeys(TEXT, _text),
+          **dict.fromkeys(FLAGS, _flag), "timezone": _timezone, "colour": _colour,
+          "eligibility": lambda _key, value: _eligibility(value), "hosts": _hosts}
 
 
 def validate(fields: dict) -> dict:
     """Check each given field; return them cleaned. Unknown fields are refused."""
-    unknown = set(fields) - EDITABLE
+    unknown = set(fields) - set(CHECKS)
     if unknown:
         raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}", code="unknown_field")
-    clean = {}
-    for key, value in fields.items():
-        if key in NUMBERS:
-            lowest, optional = NUMBERS[key]
-            if value is None and optional:
-                clean[key] = None
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
-                raise InvalidInput(f"{key} must be a whole number of at least {lowest}",
-                                   code="bad_number", field=key)
-        elif key in TEXT:
-            value = (value or "").strip() if isinstance(value, str | type(None)) else value
-            if not isinstance(value, str) or len(value) > TEXT[key]:
-                raise InvalidInput(f"{key} must be text of at most {TEXT[key]} characters",
-                                   field=key)
-            if key == "name" and not value:
-                raise InvalidInput("a name is required", code="required", field=key)
-            value = value or (None if key in ("location", "online_url") else value)
-        elif key in FLAGS:
-            if not isinstance(value, bool):
-                raise InvalidInput(f"{key} must be true or false", field=key)
-        elif key == "timezone":
-            zone(value)
-        elif key == "colour":
-            if value is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", str(value)):
-                raise InvalidInput("colour must look like #1a2b3c", field=key)
-        elif key == "eligibility":
-            value = _eligibility(value)
-        elif key == "hosts":
-            if not value or not all(isinstance(h, str) and h for h in value):
-                raise InvalidInput("name at least one host", code="required", field=key)
-            value = sorted(set(value))
-        clean[key] = value
-    return clean
+    return {key: CHECKS[key](key, value) for key, value in fields.items()}
 
 
 def listed(session: Session) -> list[AppointmentType]:
@@ -90,7 +102,7 @@ def _eligibility(value) -> dict:
 
 
 def state(appointment_type: AppointmentType) -> dict:
-    data = {key: getattr(appointment_type, key) for key in EDITABLE - {"hosts"}}
+    data = {key: getattr(appointment_type, key) for key in set(CHECKS) - {"hosts"}}
     data["hosts"] = sorted(h.host_key for h in appointment_type.hosts)
     return data
 
