@@ -56,9 +56,10 @@ def prepare(students: int = 600) -> dict:
     from demo_sis.models import User
     from sqlalchemy import select
 
-    from sis_appointments.host import HostUser
+    from sis_appointments.contract import SisUser
     from sis_appointments.models import metadata, utcnow
-    from sis_appointments.services import slots, tokens, types
+    from sis_appointments.services.accounts import tokens
+    from sis_appointments.services.scheduling import appointment_types, slots
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "SECRET_KEY": "bench"})
     with app.app_context():
@@ -66,9 +67,9 @@ def prepare(students: int = 600) -> dict:
         metadata.create_all(app.extensions["sis_appointments"].engine)
         app.test_cli_runner().invoke(args=["seed", "--students", str(students), "--staff", "4"])
         session = app.extensions["sis_appointments"].sessionmaker()
-        admin = HostUser(key="bench", name="Bench", roles=frozenset({"admin"}))
+        admin = SisUser(key="bench", name="Bench", roles=frozenset({"admin"}))
         host = "bench-host"  # a calendar of its own: the seeded series cannot collide with it
-        roomy = types.create(session, actor=admin, name="Drop-in", duration_minutes=30,
+        roomy = appointment_types.create(session, actor=admin, name="Drop-in", duration_minutes=30,
                              capacity=1000, timezone="UTC", hosts=[host])
         start = (utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         made = []
@@ -83,7 +84,7 @@ def prepare(students: int = 600) -> dict:
                                        end=start + timedelta(days=30, minutes=30))[0]
         keys = [str(u.id) for u in db.session.scalars(select(User).where(
             User.role == "student"))]
-        secrets = [tokens.create(session, actor=HostUser(key=k, name=k,
+        secrets = [tokens.create(session, actor=SisUser(key=k, name=k,
                                                          roles=frozenset({"student"})),
                                  name="bench", scope="write")[1] for k in keys]
         windows = [((start + timedelta(days=d)).isoformat(),

@@ -31,11 +31,11 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import percentiles, save, table  # noqa: E402
 
-from sis_appointments.db import make_engine, make_sessionmaker  # noqa: E402
-from sis_appointments.host import HostUser, Student  # noqa: E402
+from sis_appointments.contract import SisUser, Student  # noqa: E402
+from sis_appointments.database import make_engine, make_sessionmaker  # noqa: E402
 from sis_appointments.models import metadata  # noqa: E402
-from sis_appointments.plugin import host_object_manager  # noqa: E402
-from sis_appointments.services import booking, bookings  # noqa: E402
+from sis_appointments.plugin import sis_object_manager  # noqa: E402
+from sis_appointments.services.scheduling import booking, queries  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -43,7 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
 WORKERS = (1, 8, 32, 64)
 SCENARIOS = {"spread": 1000, "hot": 10}
 START = datetime(2031, 1, 6, 9, tzinfo=UTC)
-ADMIN = HostUser(key="bench", name="Bench", roles=frozenset({"admin"}))
+ADMIN = SisUser(key="bench", name="Bench", roles=frozenset({"admin"}))
 
 
 class Host:
@@ -97,7 +97,7 @@ def _when(engine, instant: datetime):
 def _worker(url: str, n: int, n_slots: int, start_line, stop_at: float, out) -> None:
     """One worker process: its own engine and connection, booking until ``stop_at``."""
     engine = make_engine(url, 60)
-    factory = make_sessionmaker(engine, host_object_manager(Host()))
+    factory = make_sessionmaker(engine, sis_object_manager(Host()))
     session, rng, latencies, errors = factory(), random.Random(n), [], []
     now = START - timedelta(days=1)
     start_line.wait()
@@ -200,16 +200,16 @@ def read_side(url: str, label: str) -> dict:
     with engine.begin() as conn:
         for statement in prepare_sql:
             conn.execute(text(statement))
-    factory = make_sessionmaker(engine, host_object_manager(Host()))
+    factory = make_sessionmaker(engine, sis_object_manager(Host()))
     session, rng = factory(), random.Random(1)
     week, student = [], []
     for _ in range(200):
         start = START + timedelta(days=rng.randint(0, 190))
         began = time.perf_counter()
-        bookings.upcoming_slots(session, start, start + timedelta(days=7), f"h{rng.randint(0, 499)}")
+        queries.upcoming_slots(session, start, start + timedelta(days=7), f"h{rng.randint(0, 499)}")
         week.append(time.perf_counter() - began)
         began = time.perf_counter()
-        bookings.student_bookings(session, f"s{rng.randint(0, 19999)}", now=START)
+        queries.student_bookings(session, f"s{rng.randint(0, 19999)}", now=START)
         student.append(time.perf_counter() - began)
         session.rollback()
     session.close()

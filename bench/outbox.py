@@ -30,8 +30,8 @@ from sqlalchemy import create_engine, func, insert, select, text
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import percentiles, save, table  # noqa: E402
 
-from sis_appointments.db import make_sessionmaker  # noqa: E402
-from sis_appointments.host import HostUser, Student  # noqa: E402
+from sis_appointments.contract import SisUser, Student  # noqa: E402
+from sis_appointments.database import make_sessionmaker  # noqa: E402
 from sis_appointments.models import (  # noqa: E402
     AppointmentType,
     Booking,
@@ -42,7 +42,7 @@ from sis_appointments.models import (  # noqa: E402
 )
 from sis_appointments.notify import channels  # noqa: E402
 from sis_appointments.notify.delivery import deliver_due  # noqa: E402
-from sis_appointments.plugin import host_object_manager  # noqa: E402
+from sis_appointments.plugin import sis_object_manager  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -52,7 +52,7 @@ START = datetime(2031, 1, 6, 9, tzinfo=UTC)
 
 class Host:
     def appointments_get_user(self, user_key):
-        return HostUser(key=user_key, name=f"Person {user_key}",
+        return SisUser(key=user_key, name=f"Person {user_key}",
                         email=f"{user_key}@bench.example", timezone="America/New_York")
 
     def appointments_get_student(self, student_key):
@@ -150,7 +150,7 @@ def queue(engine, bookings, channel: str) -> None:
 def runner(url: str, settings: dict, stop=None, pause: float = 0.0) -> None:
     """One delivery worker process: its own engine, session and SMTP connection."""
     engine = create_engine(url, pool_size=2, max_overflow=0)
-    factory = make_sessionmaker(engine, host_object_manager(Host()), settings)
+    factory = make_sessionmaker(engine, sis_object_manager(Host()), settings)
     session = factory()
     try:
         while True:

@@ -28,7 +28,7 @@ loadgroup``), so databases belong to a worker (tests/databases.py):
   one world in it, built once and put back row for row after a test that wrote.
 - Hook calls are recorded by the plugin managers these fixtures make (helpers.HOOK_CALLS);
   each xdist worker hands its set to the controller, which fails a whole-suite run when a spec
-  in hooks/hostspec.py or hooks/specs.py was never called with an implementation.
+  in hooks/sisspec.py or hooks/specs.py was never called with an implementation.
 - Tests using Redis run in one xdist group (one worker): Socket.IO's channel is shared.
 """
 

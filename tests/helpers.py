@@ -42,10 +42,10 @@ def recording_hook_calls():
 
 
 def spec_names() -> set[str]:
-    """Every hook spec: the host's (hostspec) and the plugin's (specs)."""
-    from sis_appointments.hooks import hostspec, specs
+    """Every hook spec: the host's (sisspec) and the plugin's (specs)."""
+    from sis_appointments.hooks import sisspec, specs
 
-    return {name for module in (hostspec, specs)
+    return {name for module in (sisspec, specs)
             for name, _ in inspect.getmembers(module, inspect.isfunction)
             if name.startswith(("sis_", "appointments_"))}
 
@@ -80,3 +80,21 @@ def event_hook_names() -> list[str]:
     return [name for name, fn in inspect.getmembers(specs, inspect.isfunction)
             if name.startswith("appointments_") and not fn.sis_spec.get("firstresult")
             and name not in COLLECTING_HOOKS]
+
+
+def hook_reference():
+    """``scripts/hook-reference`` as a module: the parser of the specs' docstrings and the
+    README tables built from them."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "hook_reference" not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "scripts" / "hook-reference"
+        loader = importlib.machinery.SourceFileLoader("hook_reference", str(path))
+        module = importlib.util.module_from_spec(
+            importlib.util.spec_from_loader("hook_reference", loader))
+        sys.modules["hook_reference"] = module  # dataclasses look their module up
+        loader.exec_module(module)
+    return sys.modules["hook_reference"]

@@ -90,8 +90,9 @@ def test_booking_while_the_directory_is_down_answers_503_and_writes_nothing(
         make_app, create_user, remote):
     from api.conftest import Caller
 
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import slots, tokens, types
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
+    from sis_appointments.services.scheduling import appointment_types, slots
 
     app = make_app(SIS_APPOINTMENTS_DIRECTORY_URL=BASE,
                    SIS_APPOINTMENTS_DIRECTORY_CACHE_SECONDS=1)
@@ -99,13 +100,13 @@ def test_booking_while_the_directory_is_down_answers_503_and_writes_nothing(
     session = state.sessionmaker()
     staff = create_user(role="staff")
     student = create_user(role="student")
-    advisor = HostUser(key=staff.key, name="A", roles=frozenset({"staff"}))
-    kind = types.create(session, actor=advisor, name="Advising", duration_minutes=30,
+    advisor = SisUser(key=staff.key, name="A", roles=frozenset({"staff"}))
+    kind = appointment_types.create(session, actor=advisor, name="Advising", duration_minutes=30,
                         timezone="UTC", hosts=[staff.key])
     start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
     [slot] = slots.create_custom(session, actor=advisor, type_id=kind.id, host_key=staff.key,
                                  start=start, end=start + timedelta(minutes=30), split=False)
-    _, secret = tokens.create(session, actor=HostUser(key=student.key, name="S",
+    _, secret = tokens.create(session, actor=SisUser(key=student.key, name="S",
                                                       roles=frozenset({"student"})),
                               name="t", scope="write")
     remote.get(f"{BASE}/students/{student.key}", status=504)

@@ -95,10 +95,11 @@ def test_cli_unreachable_database_is_a_clear_error(make_app, tmp_path):
 def test_horizon_and_offer_commands(app, session, create_type):
     from datetime import datetime
 
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import series, settings
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.platform import settings
+    from sis_appointments.services.scheduling import series
 
-    admin = HostUser(key="a", name="Admin", roles=frozenset({"admin"}))
+    admin = SisUser(key="a", name="Admin", roles=frozenset({"admin"}))
     weekly = create_type(hosts=("h1",))
     series.create(session, actor=admin, type_id=weekly.id, host_key="h1",
                   start_local=datetime(2027, 1, 4, 9), rrule="FREQ=WEEKLY")

@@ -37,7 +37,7 @@ def test_vendor_bundles_are_built_from_the_locked_npm_packages():
 
 def test_the_plugin_is_registered_in_the_sis_plugins_entry_point_group():
     points = metadata.entry_points(group="sis.plugins")
-    assert {p.name: p.value for p in points}["appointments"] == "sis_appointments.hooks.impl"
+    assert {p.name: p.value for p in points}["appointments"] == "sis_appointments.sis_plugin"
 
 
 def test_no_third_party_bundle_is_committed():

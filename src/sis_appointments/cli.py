@@ -8,8 +8,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from sis_appointments import db, migrate
-from sis_appointments.services import series, waitlist
+from sis_appointments import migrate
+from sis_appointments.services.scheduling import series, waitlist
+from sis_appointments.web import db
 
 appointments = AppGroup("appointments", help="Appointment scheduling (sis-appointments).")
 
@@ -79,7 +80,7 @@ def worker() -> None:
     """
     import logging
 
-    from sis_appointments.notify import jobs
+    from sis_appointments import jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -96,7 +97,7 @@ def worker() -> None:
 @click.argument("name")
 def run_job(name: str) -> None:
     """Run one background job now (if no other process runs it and it is due)."""
-    from sis_appointments.notify import jobs
+    from sis_appointments import jobs
 
     if name not in jobs.JOBS:
         raise click.BadParameter(f"choose from {', '.join(jobs.JOBS)}", param_hint="NAME")

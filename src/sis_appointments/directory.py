@@ -20,9 +20,9 @@ import time
 
 import requests
 
+from sis_appointments.contract import SisUser, Student
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.hooks import hookimpl
-from sis_appointments.host import HostUser, Student
 
 ATTEMPTS = 3
 
@@ -117,5 +117,5 @@ class RestDirectory:
         student = self.appointments_get_student(user_key)
         if student is None:
             return None
-        return HostUser(key=student.key, name=student.name, email=student.email,
+        return SisUser(key=student.key, name=student.name, email=student.email,
                         timezone=student.timezone, roles=frozenset({"student"}))

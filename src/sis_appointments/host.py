@@ -1,87 +1,10 @@
-"""The plain values that cross the host contract, in both directions."""
+"""Deprecated alias of :mod:`sis_appointments.contract` (renamed in 0.2: "host" now means only
+the staff member who hosts a slot). ``HostUser`` is the old name of ``SisUser``."""
 
-from __future__ import annotations
+import warnings
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from sis_appointments.contract import *  # noqa: F403
+from sis_appointments.contract import SisUser as HostUser  # noqa: F401
 
-ROLES = ("admin", "staff", "student")
-
-
-@dataclass(frozen=True)
-class HostUser:
-    """A host user as the plugin sees them: key, contact, zone, appointment roles, groups."""
-
-    key: str
-    name: str
-    email: str | None = None
-    timezone: str | None = None
-    roles: frozenset[str] = frozenset()
-    groups: frozenset[str] = frozenset()
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-
-@dataclass(frozen=True)
-class Student:
-    """A student record from the host's directory."""
-
-    key: str
-    name: str
-    email: str | None = None
-    program: str | None = None
-    cohort: str | None = None
-    year: int | None = None
-    timezone: str | None = None
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class BusyTime:
-    """An interval (aware datetimes) during which a student is busy, e.g. a class."""
-
-    start: datetime
-    end: datetime
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class PortalTab:
-    """A tab in a user's portal."""
-
-    id: str
-    label: str
-    url: str
-    priority: int = 100
-
-
-@dataclass(frozen=True)
-class ProfileSection:
-    """A rendered HTML fragment for a student's profile page; lower priority shows first."""
-
-    id: str
-    title: str
-    html: str
-    priority: int = 100
-
-
-@dataclass(frozen=True)
-class MenuEntry:
-    """An entry of the host's admin menu."""
-
-    id: str
-    label: str
-    url: str
-    priority: int = 100
-
-
-@dataclass(frozen=True)
-class AppointmentEvent:
-    """What happened, announced to the host after the transaction that did it committed."""
-
-    name: str
-    entity: str
-    entity_id: int | None
-    actor_key: str | None = None
-    data: dict = field(default_factory=dict)
+warnings.warn("sis_appointments.host is renamed sis_appointments.contract",
+              DeprecationWarning, stacklevel=2)

@@ -9,8 +9,9 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sis_appointments import config, db
+from sis_appointments import config, database
 from sis_appointments.hooks import PROJECT, specs
+from sis_appointments.web import db
 
 
 @dataclass
@@ -41,7 +42,7 @@ class AppointmentsState:
     def refresh_channels(self) -> None:
         """Tell new sessions which channels people may choose (all but webhooks); called at
         start-up, and again if a plugin adding channels is registered later."""
-        self.sessionmaker.kw["info"]["channels"] = tuple(
+        self.sessionmaker.kw["context"].channels = tuple(
             name for name in self.make_channels() if name != "webhook")
 
     def emit(self, event: str, payload: dict, room: str) -> None:
@@ -52,7 +53,7 @@ class AppointmentsState:
             self.socketio.emit(event, payload, to=room, namespace=NAMESPACE)
 
 
-class _HostObjectManager(pluggy.PluginManager):
+class _SisObjectManager(pluggy.PluginManager):
     """Accepts the unmarked methods of a host object whose names match the plugin's specs."""
 
     def parse_hookimpl_opts(self, plugin, name):
@@ -62,9 +63,9 @@ class _HostObjectManager(pluggy.PluginManager):
         return opts
 
 
-def host_object_manager(host: object | None) -> pluggy.PluginManager:
+def sis_object_manager(host: object | None) -> pluggy.PluginManager:
     """A plugin manager for a host without pluggy, answering the specs from ``host``'s methods."""
-    pm = _HostObjectManager(PROJECT)
+    pm = _SisObjectManager(PROJECT)
     pm.add_hookspecs(specs)
     if host is not None:
         pm.register(host, name="host")
@@ -81,29 +82,29 @@ class AppointmentsPlugin:
 
     def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
         from sis_appointments import cli
-        from sis_appointments.web import admin, inbox, portal, register_filters
+        from sis_appointments.web import admin, me, portal, register_filters
         from sis_appointments.web.api import init_api
         from sis_appointments.web.sockets import init_sockets
 
         if pm is None:
-            pm = host_object_manager(host)
+            pm = sis_object_manager(host)
         settings = config.load(app.config)
         if settings["SIS_APPOINTMENTS_DIRECTORY_URL"] and not pm.has_plugin("appt-directory"):
             from sis_appointments.directory import RestDirectory
 
             pm.register(RestDirectory(settings), name="appt-directory")
-        engine = db.make_engine(
+        engine = database.make_engine(
             settings["SIS_APPOINTMENTS_DATABASE_URL"],
             settings["SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT"],
             settings["SIS_APPOINTMENTS_DB_POOL_SIZE"],
         )
-        factory = db.make_sessionmaker(engine, pm, settings)
+        factory = database.make_sessionmaker(engine, pm, settings)
         state = app.extensions["sis_appointments"] = AppointmentsState(
             pm=pm, settings=settings, engine=engine, sessionmaker=factory)
         state.refresh_channels()
         app.teardown_appcontext(db.close_session)
         app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
-        app.register_blueprint(inbox.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"]
+        app.register_blueprint(me.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"]
                                + "/me")
         app.register_blueprint(admin.bp, url_prefix=settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"])
         app.cli.add_command(cli.appointments)
@@ -111,7 +112,7 @@ class AppointmentsPlugin:
         init_api(app, settings)
         state.socketio = init_sockets(app, settings)
         if settings["SIS_APPOINTMENTS_RUN_JOBS"]:
-            from sis_appointments.notify import jobs
+            from sis_appointments import jobs
 
             state.scheduler = jobs.scheduler(state, app)
             state.scheduler.start()

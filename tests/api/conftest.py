@@ -49,12 +49,12 @@ class Caller:
 @pytest.fixture
 def make_caller(app, session, create_user):
     """Factory: a user of ``role`` and a Caller holding a write (or read) token of theirs."""
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import tokens
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
 
     def make(role="student", scope="write", **user_fields):
         user = create_user(role=role, **user_fields)
-        actor = HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        actor = SisUser(key=user.key, name=user.name, roles=frozenset({role}))
         _, secret = tokens.create(session, actor=actor, name="tests", scope=scope)
         return Caller(app.test_client(), secret, user.key)
 

@@ -50,15 +50,15 @@ def test_answers_are_served_from_the_cache(app, make_caller, session):
 def test_the_cache_in_redis(make_app, redis_url, session, create_user):
     from api.conftest import Caller
 
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import tokens
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
 
     app = make_app(SIS_APPOINTMENTS_REDIS_URL=redis_url)
     assert app.extensions["sis_appointments"].cache.cache.__class__.__name__ == "RedisCache"
     callers = []
     for role in ("staff", "student"):
         user = create_user(role=role)
-        actor = HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        actor = SisUser(key=user.key, name=user.name, roles=frozenset({role}))
         secret = tokens.create(session, actor=actor, name="t", scope="write")[1]
         callers.append(Caller(app.test_client(), secret, user.key))
     staff, student = callers

@@ -7,14 +7,14 @@ from api.test_api_resources import make_slot, make_type, soon
 
 
 def test_booking_writes_are_limited_per_user(make_app, session, create_user):
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import tokens
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
 
     app = make_app(SIS_APPOINTMENTS_RATE_LIMIT_WRITES="2/minute")
     users = {role: create_user(role=role) for role in ("staff", "student")}
     callers = {}
     for role, user in users.items():
-        actor = HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        actor = SisUser(key=user.key, name=user.name, roles=frozenset({role}))
         callers[role] = Caller(app.test_client(),
                                tokens.create(session, actor=actor, name="t", scope="write")[1],
                                user.key)
@@ -33,12 +33,12 @@ def test_booking_writes_are_limited_per_user(make_app, session, create_user):
 
 
 def test_token_use_is_limited_per_token(make_app, session, create_user):
-    from sis_appointments.host import HostUser
-    from sis_appointments.services import tokens
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
 
     app = make_app(SIS_APPOINTMENTS_RATE_LIMIT_TOKENS="3/minute")
     user = create_user()
-    actor = HostUser(key=user.key, name=user.name, roles=frozenset({"student"}))
+    actor = SisUser(key=user.key, name=user.name, roles=frozenset({"student"}))
     first = Caller(app.test_client(), tokens.create(session, actor=actor, name="a")[1])
     second = Caller(app.test_client(), tokens.create(session, actor=actor, name="b")[1])
     assert [first.get("/me").status_code for _ in range(4)] == [200, 200, 200, 429]

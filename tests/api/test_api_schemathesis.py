@@ -8,8 +8,8 @@ import schemathesis
 from api.conftest import API
 from hypothesis import HealthCheck, given, settings
 
-from sis_appointments.host import HostUser
-from sis_appointments.services import tokens
+from sis_appointments.contract import SisUser
+from sis_appointments.services.accounts import tokens
 
 # A valid request may still be refused by a scheduling rule (422: slot in the past, outside
 # the booking window) or the current state (409), which no document can express.
@@ -36,7 +36,7 @@ def role_tokens(app, session, create_user):
     found = {"anonymous": None}
     for role in ("student", "staff", "admin"):
         user = create_user(role=role)
-        actor = HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        actor = SisUser(key=user.key, name=user.name, roles=frozenset({role}))
         found[role] = tokens.create(session, actor=actor, name="schemathesis",
                                     scope="write")[1]
     return found

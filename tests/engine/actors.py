@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sis_appointments.host import BusyTime, HostUser, Student
+from sis_appointments.contract import BusyTime, SisUser, Student
 
 
 class FakeHost:
@@ -27,15 +27,15 @@ class FakeHost:
         return [b for b in self.busy.get(student_key, []) if b.start < end and start < b.end]
 
 
-def student(key: str) -> HostUser:
-    return HostUser(key=key, name=f"Student {key}", roles=frozenset({"student"}))
+def student(key: str) -> SisUser:
+    return SisUser(key=key, name=f"Student {key}", roles=frozenset({"student"}))
 
 
-def staff(key: str = "host1") -> HostUser:
-    return HostUser(key=key, name=f"Staff {key}", roles=frozenset({"staff"}))
+def staff(key: str = "host1") -> SisUser:
+    return SisUser(key=key, name=f"Staff {key}", roles=frozenset({"staff"}))
 
 
-ADMIN = HostUser(key="admin", name="Admin", roles=frozenset({"admin"}))
+ADMIN = SisUser(key="admin", name="Admin", roles=frozenset({"admin"}))
 NOW = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)  # a Monday
 
 

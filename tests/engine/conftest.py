@@ -7,9 +7,9 @@ from databases import BY_URL
 from engine.actors import FakeHost
 from helpers import record_hook_calls
 
-from sis_appointments.db import make_engine, make_sessionmaker
+from sis_appointments.database import make_engine, make_sessionmaker
 from sis_appointments.models import metadata
-from sis_appointments.plugin import host_object_manager
+from sis_appointments.plugin import sis_object_manager
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def engine(database_url):
 @pytest.fixture
 def sessions(engine, fake_host):
     """A session factory wired like the plugin's (post-commit events reach the host)."""
-    return make_sessionmaker(engine, record_hook_calls(host_object_manager(fake_host)))
+    return make_sessionmaker(engine, record_hook_calls(sis_object_manager(fake_host)))
 
 
 @pytest.fixture

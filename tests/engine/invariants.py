@@ -1,4 +1,4 @@
-"""The booking invariants of DESIGN.md section 5, checked against the database."""
+"""The booking invariants (docs/architecture.md, section 6), checked against the database."""
 
 from __future__ import annotations
 
@@ -12,19 +12,24 @@ from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, Wait
 def violations(session) -> list[str]:
     """Every broken invariant, described; empty when all hold."""
     session.expire_all()
-    found = []
     slots = {s.id: s for s in session.scalars(select(Slot))}
     active = session.scalars(select(Booking).where(
         Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all()
     entries = session.scalars(select(WaitlistEntry).order_by(
         WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    return (_seats(slots, active, entries) + _overlaps(slots, active)
+            + _waitlists(slots, entries))
+
+
+def _seats(slots, active, entries) -> list[str]:
+    """Capacity, the seat counter (bookings + offers) and one seat per student per slot."""
+    found = []
     per_slot = defaultdict(list)
     for b in active:
-        per_slot[b.slot_id].append(b)
+        per_slot[b.slot_id].append(b.student_key)
     offered = defaultdict(int)
     for e in entries:
-        if e.status == "offered":
-            offered[e.slot_id] += 1
+        offered[e.slot_id] += e.status == "offered"
     for slot_id, slot in slots.items():
         held = len(per_slot[slot_id])
         if held > slot.capacity:
@@ -32,9 +37,14 @@ def violations(session) -> list[str]:
         if slot.booked != held + offered[slot_id]:
             found.append(f"slot {slot_id}: counter {slot.booked} != {held} bookings "
                          f"+ {offered[slot_id]} offers")
-        students = [b.student_key for b in per_slot[slot_id]]
-        if len(students) != len(set(students)):
+        if len(per_slot[slot_id]) != len(set(per_slot[slot_id])):
             found.append(f"slot {slot_id}: a student holds two seats")
+    return found
+
+
+def _overlaps(slots, active) -> list[str]:
+    """No student holds two overlapping active bookings."""
+    found = []
     by_student = defaultdict(list)
     for b in active:
         by_student[b.student_key].append(slots[b.slot_id])
@@ -43,6 +53,12 @@ def violations(session) -> list[str]:
         for a, b in zip(held_slots, held_slots[1:], strict=False):
             if b.start_utc < a.end_utc:
                 found.append(f"student {student}: slots {a.id} and {b.id} overlap")
+    return found
+
+
+def _waitlists(slots, entries) -> list[str]:
+    """No free seat while students wait; promotions in order; each seat to one student."""
+    found = []
     queue = defaultdict(list)
     for e in entries:
         queue[e.slot_id].append(e)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from engine.actors import NOW, at, student
 from sqlalchemy import select
 
-from sis_appointments.host import BusyTime
+from sis_appointments.contract import BusyTime
 from sis_appointments.models import Booking, WaitlistEntry
-from sis_appointments.services import availability, booking, students, waitlist
+from sis_appointments.services.scheduling import availability, booking, students, waitlist
 
 
 def test_slots_a_student_is_busy_for_are_hidden_from_them(session, create_slot, fake_host):

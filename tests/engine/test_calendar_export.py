@@ -13,7 +13,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from sis_appointments.models import Slot
-from sis_appointments.services import booking, calendars, series, settings, slots, types
+from sis_appointments.services.platform import settings
+from sis_appointments.services.reports import calendars
+from sis_appointments.services.scheduling import appointment_types, booking, series, slots
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney"]
@@ -33,7 +35,7 @@ def expanded(ics: bytes, start, end) -> set:
 @pytest.mark.parametrize("zone", ZONES)
 def test_a_series_exported_with_rrule_expands_to_exactly_its_slots(session, zone):
     settings.put(session, actor=ADMIN, key="horizon_days", value=300)
-    kind = types.create(session, actor=ADMIN, name="Office hours", duration_minutes=45,
+    kind = appointment_types.create(session, actor=ADMIN, name="Office hours", duration_minutes=45,
                         timezone=zone, hosts=["host1"])
     made = series.create(session, actor=ADMIN, type_id=kind.id, host_key="host1",
                          start_local=datetime(2026, 1, 6, 9), timezone=zone,

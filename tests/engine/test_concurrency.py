@@ -17,11 +17,11 @@ from engine.invariants import violations
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from sis_appointments.db import make_engine, make_sessionmaker
+from sis_appointments.database import make_engine, make_sessionmaker
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.models import Booking, Slot, WaitlistEntry, metadata
-from sis_appointments.plugin import host_object_manager
-from sis_appointments.services import booking, waitlist
+from sis_appointments.plugin import sis_object_manager
+from sis_appointments.services.scheduling import booking, waitlist
 
 # Threads with connections of their own commit: a fresh database each (conftest).
 pytestmark = pytest.mark.own_database
@@ -37,7 +37,7 @@ def concurrent_sessions(database_url, fake_host):
         from sqlalchemy import create_engine
         engine = create_engine(database_url, pool_size=WORKERS + 4, max_overflow=0)
     metadata.create_all(engine)
-    factory = make_sessionmaker(engine, host_object_manager(fake_host))
+    factory = make_sessionmaker(engine, sis_object_manager(fake_host))
     yield factory
     engine.dispose()
 

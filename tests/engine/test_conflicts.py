@@ -8,10 +8,10 @@ import pytest
 from engine.actors import ADMIN, NOW, at, staff, student
 from sqlalchemy import select, update
 
+from sis_appointments.contract import BusyTime
 from sis_appointments.domain.errors import Conflict, InvalidInput
-from sis_appointments.host import BusyTime
 from sis_appointments.models import AuditEntry, Booking, Slot
-from sis_appointments.services import booking, conflicts
+from sis_appointments.services.scheduling import booking, conflicts
 
 WEEK = (NOW, NOW + timedelta(days=7))
 

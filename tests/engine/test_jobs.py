@@ -13,10 +13,11 @@ import pytest
 from engine.actors import NOW
 from sqlalchemy import func, select
 
-from sis_appointments.db import make_engine, make_sessionmaker
+from sis_appointments import jobs
+from sis_appointments.database import make_engine, make_sessionmaker
 from sis_appointments.models import JobLease, Notification, metadata, utcnow
-from sis_appointments.notify import delivery, jobs
-from sis_appointments.plugin import host_object_manager
+from sis_appointments.notify import delivery
+from sis_appointments.plugin import sis_object_manager
 
 # Runners with engines of their own commit from threads: a fresh database each (conftest).
 pytestmark = pytest.mark.own_database
@@ -43,7 +44,7 @@ def runners(database_url, fake_host):
         metadata.create_all(engine)
         engines.append(engine)
         states.append(SimpleNamespace(
-            sessionmaker=make_sessionmaker(engine, host_object_manager(fake_host)),
+            sessionmaker=make_sessionmaker(engine, sis_object_manager(fake_host)),
             settings={"SIS_APPOINTMENTS_DEFAULT_TIMEZONE": "UTC"}, emit=None,
             make_channels=lambda: {"webhook": Recorder("webhook", log)}))
     yield states, log

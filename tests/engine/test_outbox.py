@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from sis_appointments.domain.errors import Conflict
 from sis_appointments.models import Notification
-from sis_appointments.services import booking, preferences, slots, students
+from sis_appointments.services.notifications import preferences
+from sis_appointments.services.scheduling import booking, slots, students
 
 
 def notes(session, event=None):

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from sis_appointments.models import Notification
 from sis_appointments.notify.delivery import deliver_due
-from sis_appointments.services import booking, preferences, reminders
+from sis_appointments.services.notifications import preferences, reminders
+from sis_appointments.services.scheduling import booking
 
 
 class Recorder:

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from sis_appointments.domain.errors import Conflict, InvalidInput
 from sis_appointments.models import AuditEntry, Booking, Series, Slot
-from sis_appointments.services import booking, series, settings, types
+from sis_appointments.services.platform import settings
+from sis_appointments.services.scheduling import appointment_types, booking, series
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
 
 def make_type(session, zone="America/New_York", **fields):
-    return types.create(session, actor=ADMIN, name="Office hours", duration_minutes=30,
+    return appointment_types.create(session, actor=ADMIN, name="Office hours", duration_minutes=30,
                         timezone=zone, hosts=["host1"], **fields)
 
 

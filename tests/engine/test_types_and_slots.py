@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput
 from sis_appointments.models import AuditEntry, Booking, Slot, WaitlistEntry
-from sis_appointments.services import booking, slots, types, waitlist
+from sis_appointments.services.scheduling import appointment_types, booking, slots, waitlist
 
 
 def make_type(session, actor=ADMIN, **fields):
     base = {"name": "Advising", "duration_minutes": 20, "timezone": "America/New_York",
             "hosts": ["host1"]}
-    return types.create(session, actor=actor, **{**base, **fields})
+    return appointment_types.create(session, actor=actor, **{**base, **fields})
 
 
 @pytest.mark.parametrize("fields,message", [
@@ -47,11 +47,12 @@ def test_staff_create_types_for_their_own_calendar(session):
 
 def test_update_type_with_version_check_and_audit(session):
     made = make_type(session)
-    changed = types.update(session, actor=ADMIN, type_id=made.id, expected_version=1,
+    changed = appointment_types.update(session, actor=ADMIN, type_id=made.id, expected_version=1,
                            capacity=4, description="Group session")
     assert (changed.capacity, changed.version) == (4, 2)
     with pytest.raises(Conflict, match="changed since you read it"):
-        types.update(session, actor=ADMIN, type_id=made.id, expected_version=1, capacity=5)
+        appointment_types.update(session, actor=ADMIN, type_id=made.id, expected_version=1,
+                                 capacity=5)
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "type.updated")).one()
     assert (entry.before["capacity"], entry.after["capacity"]) == (1, 4)
 

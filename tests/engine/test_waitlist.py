@@ -8,10 +8,10 @@ import pytest
 from engine.actors import NOW, at, staff, student
 from sqlalchemy import select
 
+from sis_appointments.contract import BusyTime
 from sis_appointments.domain.errors import Conflict
-from sis_appointments.host import BusyTime
 from sis_appointments.models import Booking, Notification, Slot, WaitlistEntry
-from sis_appointments.services import booking, waitlist
+from sis_appointments.services.scheduling import booking, waitlist
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from aiosmtpd.controller import Controller
 
-from sis_appointments.host import HostUser
+from sis_appointments.contract import SisUser
 
 WEBHOOK_SECRET = "s3cret-s3cret-s3cret"
 WEBHOOK_URL = "https://hooks.example.edu/appointments"
@@ -87,7 +87,7 @@ def people(mail_app, create_user):
     advisor = create_user(role="staff", name="Grace Advisor", timezone="Europe/London")
 
     def actor(user, role):
-        return HostUser(key=user.key, name=user.name, roles=frozenset({role}))
+        return SisUser(key=user.key, name=user.name, roles=frozenset({role}))
 
     return SimpleNamespace(student=student, advisor=advisor,
                            as_student=actor(student, "student"),

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from sis_appointments import hookimpl
 from sis_appointments.models import Notification, utcnow
-from sis_appointments.services import booking, preferences
+from sis_appointments.services.notifications import preferences
+from sis_appointments.services.scheduling import booking
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
 

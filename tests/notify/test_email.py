@@ -11,7 +11,7 @@ from conftest_helpers import ics_of
 from sqlalchemy import select
 
 from sis_appointments.models import Notification, utcnow
-from sis_appointments.services import booking
+from sis_appointments.services.scheduling import booking
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
 

@@ -14,14 +14,14 @@ import responses
 from notify.conftest import WEBHOOK_SECRET, WEBHOOK_URL
 from sqlalchemy import select
 
+from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, Forbidden
-from sis_appointments.host import HostUser
 from sis_appointments.models import AuditEntry, Notification, utcnow
 from sis_appointments.notify import delivery
-from sis_appointments.services import booking
+from sis_appointments.services.scheduling import booking
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
-ADMIN = HostUser(key="admin", name="Admin", roles=frozenset({"admin"}))
+ADMIN = SisUser(key="admin", name="Admin", roles=frozenset({"admin"}))
 
 
 def verify(request) -> dict:
@@ -105,7 +105,7 @@ def test_an_admin_retries_a_dead_letter_and_it_goes_out(session, booked, deliver
     [row] = webhook_rows(session)
     assert row.status == "dead" and row.attempts == 1 and "410" in row.last_error
     with pytest.raises(Forbidden):
-        delivery.retry_dead(session, actor=HostUser("s", "S", roles=frozenset({"staff"})),
+        delivery.retry_dead(session, actor=SisUser("s", "S", roles=frozenset({"staff"})),
                             notification_id=row.id)
     delivery.retry_dead(session, actor=ADMIN, notification_id=row.id)
     with pytest.raises(Conflict):

@@ -14,17 +14,17 @@ from sqlalchemy import or_, select
 
 from demo_sis.extensions import db
 from demo_sis.models import Student, User
-from sis_appointments.host import BusyTime, HostUser
-from sis_appointments.host import Student as StudentRecord
+from sis_appointments.contract import BusyTime, SisUser
+from sis_appointments.contract import Student as StudentRecord
 
 hookimpl = pluggy.HookimplMarker("sis")
 
 
-def _host_user(user: User) -> HostUser:
+def _host_user(user: User) -> SisUser:
     groups = {user.office} if user.office else set()
     if user.student is not None:
         groups |= {user.student.program, f"cohort:{user.student.cohort}"}
-    return HostUser(
+    return SisUser(
         key=str(user.id), name=user.name, email=user.email, timezone=user.timezone,
         roles=frozenset({user.role}), groups=frozenset(groups),
     )

@@ -6,13 +6,13 @@ import pluggy
 from flask import Flask, current_app
 
 from demo_sis import hostimpl
-from sis_appointments.hooks import ENTRY_POINT_GROUP, PROJECT, hostspec
+from sis_appointments.hooks import ENTRY_POINT_GROUP, PROJECT, sisspec
 
 
 def make_plugin_manager(autoload: bool = True) -> pluggy.PluginManager:
     """Host specs, then every installed plugin (unless autoload is off), then their specs."""
     pm = pluggy.PluginManager(PROJECT)
-    pm.add_hookspecs(hostspec)
+    pm.add_hookspecs(sisspec)
     if autoload:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     pm.hook.sis_add_hookspecs(pm=pm)

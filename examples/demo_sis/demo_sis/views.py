@@ -10,7 +10,7 @@ from demo_sis import plugins
 from demo_sis.auth import CsrfForm, roles_required
 from demo_sis.extensions import db
 from demo_sis.models import Student, User
-from sis_appointments.host import MenuEntry, PortalTab, ProfileSection
+from sis_appointments.contract import MenuEntry, PortalTab, ProfileSection
 
 bp = Blueprint("main", __name__)
 PAGE_SIZE = 50

@@ -141,6 +141,21 @@ class Slot(Timestamps, Base):
     type: Mapped[AppointmentType] = relationship()
     bookings: Mapped[list[Booking]] = relationship(back_populates="slot")
 
+    @property
+    def remaining(self) -> int:
+        """Seats still free, as loaded (the seat ledger, services.scheduling.seats, changes
+        ``booked``)."""
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.remaining == 0
+
+    @property
+    def place(self) -> str:
+        """Where it happens: the slot's room, else its type's, else the type's online link."""
+        return self.location or self.type.location or self.type.online_url or ""
+
 
 class Booking(Timestamps, Base):
     """A student's seat in a slot; at most one active booking per student and slot."""

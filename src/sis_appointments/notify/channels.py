@@ -20,7 +20,7 @@ import requests
 from sqlalchemy.exc import IntegrityError
 
 from sis_appointments.models import InAppNotification
-from sis_appointments.services import tx
+from sis_appointments.services.platform import tx
 
 
 class Undeliverable(Exception):

@@ -21,12 +21,13 @@ from functools import cached_property
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict
-from sis_appointments.host import HostUser
 from sis_appointments.models import InAppNotification, Notification, utcnow
 from sis_appointments.notify import render
 from sis_appointments.notify.channels import Undeliverable
-from sis_appointments.services import access, audit, host, tx
+from sis_appointments.services.accounts import access
+from sis_appointments.services.platform import audit, sis, tx
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -48,13 +49,13 @@ class Delivery:
         return calendar_domain(self.settings)
 
     @cached_property
-    def recipient(self) -> host.Person | None:
-        return host.person(self.session, self.notification.recipient_key,
+    def recipient(self) -> sis.Person | None:
+        return sis.person(self.session, self.notification.recipient_key,
                              self.settings.get("SIS_APPOINTMENTS_DEFAULT_TIMEZONE", "UTC"))
 
     @cached_property
     def message(self) -> render.Message:
-        to = self.recipient or host.Person(self.notification.recipient_key,
+        to = self.recipient or sis.Person(self.notification.recipient_key,
                                              self.notification.recipient_key, None, "UTC")
         site = (self.settings.get("SIS_APPOINTMENTS_PUBLIC_URL") or "").rstrip("/")
         pages = self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments")
@@ -148,7 +149,7 @@ def _record(session: Session, outcomes, settings: dict) -> None:
                 .execution_options(synchronize_session=False))
 
 
-def retry_dead(session: Session, *, actor: HostUser, notification_id: int) -> Notification:
+def retry_dead(session: Session, *, actor: SisUser, notification_id: int) -> Notification:
     """An admin sends a dead letter again: it is pending now, with its attempts reset."""
     access.require_admin(actor, "retry notifications")
 

@@ -7,6 +7,7 @@ shows the appointment as it stands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,11 +15,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sis_appointments import ical
 from sis_appointments.domain.timezones import format_local, zone
 from sis_appointments.models import Booking, Notification, Slot
-from sis_appointments.notify import ical
 from sis_appointments.resources import package_path
-from sis_appointments.services.host import Person, name
+from sis_appointments.services.platform.sis import Person, name
 
 _env = Environment(loader=FileSystemLoader(package_path("templates")),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -52,70 +53,111 @@ HEADLINES = {
 }
 
 
+@dataclass
+class _Draft:
+    """A message being written: what is known, and the facts and lines so far."""
+
+    session: Session
+    data: dict
+    to: Person
+    when: Callable[[datetime], str]
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
 def render(session: Session, note: Notification, to: Person, *, domain: str,
            link: str | None = None) -> Message:
     """The message of ``note`` for ``to``, in their zone; raises Skip if it lapsed.
     ``link`` leads to the user's appointments (emails show it only if it is absolute)."""
     tz = zone(to.timezone)
-    data = note.payload
-    when = lambda instant: format_local(instant, tz)  # noqa: E731
-    facts: list[tuple[str, str]] = []
+    draft = _Draft(session, note.payload, to, lambda instant: format_local(instant, tz))
     booking = _booking(session, note)
-    slot = booking.slot if booking else _slot(session, data.get("slot_id"))
+    slot = booking.slot if booking else _slot(session, draft.data.get("slot_id"))
     if note.event == "reminder" and (booking is None or not booking.active
                                      or booking.slot.status != "open"):
         raise Skip("the booking is no longer active")
     what = slot.type.name if slot else "Appointment"
     subject = f"{HEADLINES.get(note.event, note.event)}: {what}"
-    lines = []
     if slot:
-        facts.append(("When", when(slot.start_utc)))
-        where = slot.location or slot.type.location or slot.type.online_url
-        if where:
-            facts.append(("Where", where))
-        subject += f", {when(slot.start_utc)}"
-    if booking and to.key != booking.student_key:
-        facts.append(("Student", name(session, booking.student_key)))
-    if booking and booking.slot.host_key != to.key:
-        facts.append(("With", name(session, booking.slot.host_key)))
-    if note.event == "booking_cancelled":
-        lines.append(f"Cancelled by {_who(session, data.get('actor_key'), to)}.")
-        if data.get("reason"):
-            facts.append(("Reason", data["reason"]))
-    if note.event == "booking_rescheduled" and data.get("old_slot_id"):
-        old = session.get(Slot, data["old_slot_id"])
-        if old:
-            facts.insert(0, ("Was", when(old.start_utc)))
-    if note.event == "slot_changed" and data.get("before"):
-        facts.insert(0, ("Was", when(datetime.fromisoformat(data["before"]["start"]))))
-    if note.event == "waitlist_joined" and data.get("position"):
-        lines.append(f"You are number {data['position']} on the waitlist. If a place frees "
-                     "up it is given to you automatically and you will hear from us.")
-    if note.event == "waitlist_offered" and data.get("offer_expires_at"):
-        lines.append("Accept it before "
-                     f"{when(datetime.fromisoformat(data['offer_expires_at']))}, or it passes "
-                     "to the next student waiting.")
-    if note.event == "reminder":
-        hours = data.get("lead_minutes", 0) / 60
-        lines.append(f"Your appointment starts in about {hours:g} hour"
-                     f"{'' if hours == 1 else 's'}.")
-    digest = _digest(session, data, when) if note.event == "digest" else []
+        subject += f", {draft.when(slot.start_utc)}"
+    _basics(draft, slot, booking)
+    DETAILS.get(note.event, lambda _draft: None)(draft)
+    digest = _digest(session, draft.data, draft.when) if note.event == "digest" else []
     if note.event == "digest":
         subject = f"{HEADLINES['digest']} ({len(digest)})"
-    context = {"headline": HEADLINES.get(note.event, note.event), "lines": lines,
-               "facts": facts, "name": to.name, "digest": digest, "link": link,
+    context = {"headline": HEADLINES.get(note.event, note.event), "lines": draft.lines,
+               "facts": draft.facts, "name": to.name, "digest": digest, "link": link,
                "zone": tz.key, "dedupe_key": note.dedupe_key}
     message = Message(subject=subject,
                       text=_env.get_template("appointments/email/notification.txt").render(
                           context),
                       html=_env.get_template("appointments/email/notification.html").render(
                           context),
-                      link=link, facts=facts)
+                      link=link, facts=draft.facts)
     if booking is not None and note.event != "waitlist_joined":
         message.ics, message.ics_method = ical.booking_file(
             booking, domain, summary=what, description="\n".join(
-                f"{k}: {v}" for k, v in facts if k in ("Student", "With", "Where")))
+                f"{k}: {v}" for k, v in draft.facts if k in ("Student", "With", "Where")))
     return message
+
+
+def _basics(draft: _Draft, slot: Slot | None, booking: Booking | None) -> None:
+    """When and where, and the other person: the student for staff, the host for students."""
+    if slot:
+        draft.facts.append(("When", draft.when(slot.start_utc)))
+        if slot.place:
+            draft.facts.append(("Where", slot.place))
+    if booking and draft.to.key != booking.student_key:
+        draft.facts.append(("Student", name(draft.session, booking.student_key)))
+    if booking and booking.slot.host_key != draft.to.key:
+        draft.facts.append(("With", name(draft.session, booking.slot.host_key)))
+
+
+def _cancelled(draft: _Draft) -> None:
+    who = _who(draft.session, draft.data.get("actor_key"), draft.to)
+    draft.lines.append(f"Cancelled by {who}.")
+    if draft.data.get("reason"):
+        draft.facts.append(("Reason", draft.data["reason"]))
+
+
+def _rescheduled(draft: _Draft) -> None:
+    old = _slot(draft.session, draft.data.get("old_slot_id"))
+    if old:
+        draft.facts.insert(0, ("Was", draft.when(old.start_utc)))
+
+
+def _slot_changed(draft: _Draft) -> None:
+    if draft.data.get("before"):
+        was = datetime.fromisoformat(draft.data["before"]["start"])
+        draft.facts.insert(0, ("Was", draft.when(was)))
+
+
+def _joined(draft: _Draft) -> None:
+    if draft.data.get("position"):
+        draft.lines.append(f"You are number {draft.data['position']} on the waitlist. If a "
+                           "place frees up it is given to you automatically and you will hear "
+                           "from us.")
+
+
+def _offered(draft: _Draft) -> None:
+    if draft.data.get("offer_expires_at"):
+        until = draft.when(datetime.fromisoformat(draft.data["offer_expires_at"]))
+        draft.lines.append(f"Accept it before {until}, or it passes to the next student "
+                           "waiting.")
+
+
+def _reminder(draft: _Draft) -> None:
+    hours = draft.data.get("lead_minutes", 0) / 60
+    draft.lines.append(f"Your appointment starts in about {hours:g} hour"
+                       f"{'' if hours == 1 else 's'}.")
+
+
+# What each event adds to the basics.
+DETAILS: dict[str, Callable[[_Draft], None]] = {
+    "booking_cancelled": _cancelled, "booking_rescheduled": _rescheduled,
+    "slot_changed": _slot_changed, "waitlist_joined": _joined, "waitlist_offered": _offered,
+    "reminder": _reminder,
+}
 
 
 def _who(session: Session, key: str | None, to: Person) -> str:

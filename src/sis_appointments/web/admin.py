@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, url_for
 
-from sis_appointments import db, permissions
+from sis_appointments import jobs
 from sis_appointments.domain.errors import SchedulingError
-from sis_appointments.forms import ActionForm
-from sis_appointments.models import utcnow
-from sis_appointments.notify import delivery, jobs
-from sis_appointments.services import audit, bookings, outbox
-from sis_appointments.web import ID, make_blueprint, require_valid
+from sis_appointments.notify import delivery
+from sis_appointments.services.notifications import outbox
+from sis_appointments.services.platform import audit
+from sis_appointments.services.scheduling import queries
+from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
+from sis_appointments.web.forms import ActionForm
 
 bp = make_blueprint("appointments_admin", __name__)
 
@@ -21,21 +20,20 @@ bp = make_blueprint("appointments_admin", __name__)
 @permissions.require_roles("staff", "admin")
 def dashboard():
     identity = permissions.current_identity()
-    now = utcnow()
-    host_key = None if identity.has_role("admin") else identity.key
-    slots = bookings.upcoming_slots(db.session(), now, now + timedelta(days=7), host_key)
+    slots, hosts = queries.dashboard_slots(db.session(), identity)
     return render_template(
-        "appointments/admin_dashboard.html", slots=slots,
-        zone=permissions.display_zone(identity), all_hosts=host_key is None,
+        "appointments/admin_dashboard.html", slots=slots, hosts=hosts,
+        days=queries.DASHBOARD_WINDOW.days, zone=permissions.display_zone(identity),
     )
 
 
 @bp.get("/audit")
 @permissions.require_roles("admin")
 def audit_log():
+    identity = permissions.current_identity()
     return render_template(
-        "appointments/admin_audit.html", entries=audit.recent(db.session()),
-        zone=permissions.display_zone(permissions.current_identity()),
+        "appointments/admin_audit.html", entries=audit.page(db.session(), actor=identity),
+        zone=permissions.display_zone(identity),
     )
 
 

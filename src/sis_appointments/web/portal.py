@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from sis_appointments import db, permissions
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
-from sis_appointments.forms import ActionForm, CancelForm
-from sis_appointments.models import utcnow
 from sis_appointments.resources import package_path
-from sis_appointments.services import availability, booking, bookings, waitlist
-from sis_appointments.web import ID, make_blueprint, require_valid
+from sis_appointments.services.scheduling import availability, booking, queries, waitlist
+from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
+from sis_appointments.web.forms import ActionForm, CancelForm
 
 bp = make_blueprint(
     "appointments_portal", __name__,
     static_folder=package_path("static"), static_url_path="/static",
 )
-BOOKING_DAYS = 28
 
 
 @bp.get("/")
@@ -26,10 +21,10 @@ BOOKING_DAYS = 28
 def index():
     identity = permissions.current_identity()
     session = db.session()
-    upcoming, past = bookings.student_bookings(session, identity.key)
+    upcoming, past = queries.student_bookings(session, identity.key)
     return render_template(
         "appointments/portal.html", upcoming=upcoming, past=past,
-        waiting=bookings.student_waitlist(session, identity.key),
+        waiting=queries.student_waitlist(session, identity.key),
         zone=permissions.display_zone(identity), action_form=ActionForm(),
         cancel_form=CancelForm(),
     )
@@ -39,12 +34,12 @@ def index():
 @permissions.require_roles("student")
 def book_page():
     identity = permissions.current_identity()
-    session, now = db.session(), utcnow()
+    session = db.session()
     type_id = request.args.get("type", type=int)
-    slots = availability.bookable(session, identity.key, now,
-                                  now + timedelta(days=BOOKING_DAYS), type_id)
-    return render_template("appointments/book.html", slots=slots, days=BOOKING_DAYS,
-                           types=bookings.active_types(session), type_id=type_id,
+    slots = availability.book_page(session, identity.key, type_id)
+    return render_template("appointments/book.html", slots=slots,
+                           days=availability.BOOK_PAGE_HORIZON.days,
+                           types=queries.active_types(session), type_id=type_id,
                            zone=permissions.display_zone(identity), action_form=ActionForm())
 
 

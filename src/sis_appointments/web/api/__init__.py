@@ -17,10 +17,10 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 from wtforms import ValidationError
 
-from sis_appointments import db, permissions
+from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import SchedulingError
-from sis_appointments.host import HostUser
-from sis_appointments.services import tokens
+from sis_appointments.services.accounts import tokens
+from sis_appointments.web import db, permissions
 from sis_appointments.web.api import idempotency
 from sis_appointments.web.api.schemas import Problem
 
@@ -102,7 +102,12 @@ def _code(error: HTTPException) -> str:
 
 
 def _scheduling_problem(error: SchedulingError):
-    extra = {"state": error.details} if error.details else {}
+    """A refusal as a problem: field errors (``errors``) as in validation problems, any
+    other details as the current ``state``."""
+    details = dict(error.details)
+    extra = {"errors": details.pop("errors")} if "errors" in details else {}
+    if details:
+        extra["state"] = details
     return problem(error.status, error.code, error.message, **extra)
 
 
@@ -138,25 +143,27 @@ def _unauthorized(detail: str):
     return response
 
 
-def actor() -> HostUser:
+def actor() -> SisUser:
     """The authenticated caller of the current API request."""
     return g._appt_api_actor
 
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:
     from sis_appointments.web.api import (
+        audit_api,
         batch_api,
-        bookings,
+        bookings_api,
         calendar_api,
         conflicts_api,
+        exports_api,
         grants_api,
         inbox_api,
-        me,
+        me_api,
         series_api,
-        slots,
+        slots_api,
         system_api,
         tokens_api,
-        types,
+        types_api,
     )
     from sis_appointments.web.api.caching import init_cache
     from sis_appointments.web.api.limits import init_limits
@@ -174,10 +181,9 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
-    blueprints = [m.blp for m in (me, types, slots, series_api, bookings, batch_api,
-                                  conflicts_api, grants_api, tokens_api, inbox_api,
-                                  calendar_api, system_api)]
-    blueprints += [conflicts_api.audit_blp, calendar_api.exports_blp]
+    blueprints = [m.blp for m in (me_api, types_api, slots_api, series_api, bookings_api,
+                                  batch_api, conflicts_api, grants_api, tokens_api, inbox_api,
+                                  calendar_api, exports_api, audit_api, system_api)]
     for blueprint in blueprints:
         api.register(blueprint)
     init_limits(app, settings, blueprints)

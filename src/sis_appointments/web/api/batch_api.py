@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
-from sis_appointments import db
-from sis_appointments.services import batch, booking, slots
+from sis_appointments.services.platform import batch
+from sis_appointments.services.scheduling import booking, slots
+from sis_appointments.web import db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import (
     BookingCreate,

@@ -11,7 +11,7 @@ import hashlib
 from flask import Flask, current_app, request
 from flask_caching import Cache
 
-from sis_appointments.services import events
+from sis_appointments.services.platform import events
 
 GENERATION = "generation"
 TIMEOUT = 60  # seconds; the generation makes entries stale long before this

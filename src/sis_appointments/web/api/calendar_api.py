@@ -1,22 +1,19 @@
-"""Calendar files (text/calendar): a booking, the caller's calendar, the private feed URL,
-and CSV exports (text/csv) for staff."""
+"""Calendar files (text/calendar): a booking, the caller's calendar, the private feed URL."""
 
 from __future__ import annotations
 
 from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 
-from sis_appointments import db
 from sis_appointments.notify.delivery import calendar_domain
-from sis_appointments.services import calendars, exports, inbox
-from sis_appointments.web import ID
+from sis_appointments.services.notifications import inbox
+from sis_appointments.services.reports import calendars
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
-from sis_appointments.web.api.schemas import FeedOut, Range
+from sis_appointments.web.api.schemas import FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
                 description="iCalendar files and the private subscription feed")
-exports_blp = Blueprint("appointments_api_exports", __name__, url_prefix="/exports",
-                        description="CSV exports for staff")
 ICS = "text/calendar"
 TEXT = {"type": "string"}
 
@@ -70,50 +67,3 @@ def new_feed():
 def revoke_feed():
     """Turn the subscription URL off."""
     inbox.revoke_feed_token(db.session(), user=actor())
-
-
-def _export(kind: str, query) -> Response:
-    """Streamed after the request's context has ended, so the rows are read with a session
-    of their own, closed when the last row is sent (or the client goes away)."""
-    session = current_app.extensions["sis_appointments"].sessionmaker()
-    try:
-        table = exports.rows(session, actor=actor(), kind=kind, start=query["start"],
-                             end=query["end"], type_id=query.get("type_id"),
-                             host_key=query.get("host"), status=query.get("status"))
-    except BaseException:
-        session.close()
-        raise
-
-    def body():
-        try:
-            yield from exports.stream(table)
-        finally:
-            session.close()
-
-    name = f"{kind}-{query['start']:%Y%m%d}-{query['end']:%Y%m%d}.csv"
-    return Response(body(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@exports_blp.route("/bookings")
-@exports_blp.arguments(Range, location="query")
-@exports_blp.response(200, TEXT, content_type="text/csv")
-def export_bookings(query):
-    """Bookings of slots starting in the range, with their attendance."""
-    return _export("bookings", query)
-
-
-@exports_blp.route("/slots")
-@exports_blp.arguments(Range, location="query")
-@exports_blp.response(200, TEXT, content_type="text/csv")
-def export_slots(query):
-    """Slots starting in the range, with capacity and seats taken."""
-    return _export("slots", query)
-
-
-@exports_blp.route("/attendance")
-@exports_blp.arguments(Range, location="query")
-@exports_blp.response(200, TEXT, content_type="text/csv")
-def export_attendance(query):
-    """Per student: bookings, attended, no-shows, cancellations and the no-show rate."""
-    return _export("attendance", query)

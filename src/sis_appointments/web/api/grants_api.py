@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from sis_appointments import db
-from sis_appointments.services import grants
-from sis_appointments.web import ID
+from sis_appointments.services.accounts import grants
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import Strict
 

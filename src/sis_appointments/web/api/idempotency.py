@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, g, request
 
-from sis_appointments import db
-from sis_appointments.services import idempotency
+from sis_appointments.services.platform import idempotency
+from sis_appointments.web import db
 
 HEADER = "Idempotency-Key"
 

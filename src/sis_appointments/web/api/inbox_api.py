@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from sis_appointments import db
-from sis_appointments.services import inbox, preferences
-from sis_appointments.web import ID
+from sis_appointments.services.notifications import inbox, preferences
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import (
     InAppList,

@@ -8,8 +8,8 @@ import hashlib
 from flask import Flask, g, request
 from flask_limiter import Limiter
 
-from sis_appointments import db, permissions
-from sis_appointments.services import tokens
+from sis_appointments.services.accounts import tokens
+from sis_appointments.web import db, permissions
 
 # Endpoints that book or unbook: limited per user.
 WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "cancel_booking",

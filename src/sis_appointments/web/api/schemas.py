@@ -18,6 +18,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from sis_appointments.domain import type_limits as limits
 from sis_appointments.domain.timezones import zone
 
 
@@ -67,41 +68,43 @@ class Problem(Schema):
 
 
 class Eligibility(Strict):
-    programs = fields.List(fields.String(validate=validate.Length(max=100)))
-    cohorts = fields.List(fields.String(validate=validate.Length(max=100)))
+    programs = fields.List(fields.String(validate=validate.Length(max=limits.GROUP_NAME_LENGTH)))
+    cohorts = fields.List(fields.String(validate=validate.Length(max=limits.GROUP_NAME_LENGTH)))
 
 
-class TypeFields(Strict):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=5000))
-    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
-    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
-    buffer_before_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
-    buffer_after_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
-    location = fields.String(allow_none=True, validate=validate.Length(max=200))
-    online_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
-    timezone = fields.String(validate=_zone)
-    min_notice_minutes = fields.Integer(validate=validate.Range(min=0, max=365 * 24 * 60))
-    max_advance_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
-    cancel_cutoff_minutes = fields.Integer(validate=validate.Range(min=0, max=365 * 24 * 60))
-    max_active_per_student = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    max_per_student_per_day = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    max_per_student_per_week = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    eligibility = fields.Nested(Eligibility)
-    waitlist_enabled = fields.Boolean()
-    waitlist_size = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    offer_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10080))
-    colour = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
-    hosts = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                        validate=validate.Length(min=1))
+def _whole(name: str, **kwargs) -> fields.Integer:
+    limit = limits.NUMBERS[name]
+    return fields.Integer(allow_none=limit.optional,
+                          validate=validate.Range(min=limit.low, max=limit.high), **kwargs)
+
+
+def _text(name: str, field=fields.String, **kwargs) -> fields.Field:
+    return field(allow_none=name in limits.OPTIONAL_TEXT,
+                 validate=validate.Length(min=1 if name == "name" else 0,
+                                          max=limits.TEXT[name]), **kwargs)
+
+
+_HOSTS = fields.String(validate=validate.Length(min=1, max=limits.HOST_KEY_LENGTH))
+
+
+TypeFields = type("TypeFields", (Strict,), {
+    "__doc__": "The editable fields of an appointment type, limited by domain.type_limits.",
+    **{name: _whole(name) for name in limits.NUMBERS},
+    **{name: _text(name) for name in limits.TEXT},
+    "online_url": _text("online_url", fields.Url),
+    "timezone": fields.String(validate=_zone),
+    "eligibility": fields.Nested(Eligibility),
+    "waitlist_enabled": fields.Boolean(),
+    "colour": fields.String(allow_none=True, validate=validate.Regexp(f"^{limits.COLOUR}$")),
+    "hosts": fields.List(_HOSTS, validate=validate.Length(min=1)),
+})
 
 
 class TypeCreate(TypeFields):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=1440))
+    name = _text("name", required=True)
+    duration_minutes = _whole("duration_minutes", required=True)
     timezone = fields.String(required=True, validate=_zone)
-    hosts = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
-                        validate=validate.Length(min=1))
+    hosts = fields.List(_HOSTS, required=True, validate=validate.Length(min=1))
 
 
 class TypeOut(TypeFields):

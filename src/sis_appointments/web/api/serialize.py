@@ -14,7 +14,7 @@ def slot_json(slot: Slot, tz: ZoneInfo | None = None, waitlist_length: int = 0) 
             "host": slot.host_key, "location": slot.location,
             "start": slot.start_utc.astimezone(tz), "end": slot.end_utc.astimezone(tz),
             "timezone": tz.key, "capacity": slot.capacity, "booked": slot.booked,
-            "remaining": max(slot.capacity - slot.booked, 0),
+            "remaining": slot.remaining,
             "waitlist_length": waitlist_length, "status": slot.status, "version": slot.version}
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from sis_appointments import db
-from sis_appointments.services import series
-from sis_appointments.web import ID
+from sis_appointments.services.scheduling import series
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import Strict, _zone
 

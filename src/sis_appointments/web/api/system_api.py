@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from sis_appointments import db
-from sis_appointments.notify import delivery, jobs
-from sis_appointments.services import outbox, settings
-from sis_appointments.web import ID
+from sis_appointments import jobs
+from sis_appointments.notify import delivery
+from sis_appointments.services.notifications import outbox
+from sis_appointments.services.platform import settings
+from sis_appointments.web import ID, db
 from sis_appointments.web.api import actor
 from sis_appointments.web.api.schemas import (
     JobOut,

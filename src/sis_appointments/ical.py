@@ -1,0 +1,136 @@
+"""iCalendar (RFC 5545) files: one booking for an email, and feeds of many.
+
+Every event carries TZID and the VTIMEZONE of its zone, so calendar programs show the right
+local time across DST. A booking's UID is stable and its SEQUENCE grows with every change,
+so a program updates the same event instead of adding another. A staff feed exports a
+recurring series as one event with its RRULE; occurrences that moved are overrides
+(RECURRENCE-ID) and those that were cancelled or skipped are EXDATEs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, vRecur
+
+from sis_appointments.models import Booking, Series, Slot, utcnow
+
+PRODID = "-//sis-appointments//EN"
+
+
+def uid(kind: str, row_id: int, domain: str) -> str:
+    return f"{kind}-{row_id}@{domain}"
+
+
+def sequence(row, slot=None) -> int:
+    """Grows with every change: the row's version, and for a booking its slot's version
+    beneath it (a reschedule raises the booking's version, outweighing the new slot's)."""
+    if slot is None:
+        return row.version
+    return row.version * 1000 + min(slot.version, 999)
+
+
+def calendar(method: str | None = None, name: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    if method:
+        cal.add("method", method)
+    if name:  # not a TEXT property to icalendar, so it is not escaped: one plain line
+        cal.add("x-wr-calname", " ".join(name.split()))
+    return cal
+
+
+@lru_cache(maxsize=512)
+def _vtimezone(zone: str, year: int) -> bytes:
+    """A zone's VTIMEZONE, transitions from 3 years back to 12 ahead (enough for
+    appointments, small enough for a mail attachment), built once per zone and year."""
+    return Timezone.from_tzid(zone, first_date=date(year - 3, 1, 1),
+                              last_date=date(year + 12, 1, 1)).to_ical()
+
+
+def finish(cal: Calendar) -> bytes:
+    """The file, with a VTIMEZONE for every zone its events use, before the first event."""
+    body = cal.to_ical()
+    zones = sorted(cal.get_used_tzids())
+    if not zones:
+        return body
+    at = body.index(b"BEGIN:VEVENT\r\n")
+    year = utcnow().year
+    return body[:at] + b"".join(_vtimezone(z, year) for z in zones) + body[at:]
+
+
+def _local(instant: datetime, zone: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone))
+
+
+def slot_event(slot: Slot, *, uid_: str, summary: str, description: str = "",
+               sequence_: int = 0, cancelled: bool = False) -> Event:
+    event = Event()
+    event.add("uid", uid_)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", _local(slot.start_utc, slot.timezone))
+    event.add("dtend", _local(slot.end_utc, slot.timezone))
+    event.add("summary", summary)
+    event.add("sequence", sequence_)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    where = slot.place
+    if where:
+        event.add("location", where)
+    if slot.type.online_url:
+        event.add("url", slot.type.online_url)
+    if description:
+        event.add("description", description)
+    return event
+
+
+def booking_event(booking: Booking, domain: str, summary: str, description: str = "") -> Event:
+    return slot_event(booking.slot, uid_=uid("booking", booking.id, domain), summary=summary,
+                      description=description, sequence_=sequence(booking, booking.slot),
+                      cancelled=not booking.active or booking.slot.status == "cancelled")
+
+
+def booking_file(booking: Booking, domain: str, summary: str, description: str = "") -> tuple[
+        bytes, str]:
+    """The .ics of one booking and its METHOD: REQUEST while it stands, CANCEL once not."""
+    event = booking_event(booking, domain, summary, description)
+    method = "CANCEL" if event["status"] == "CANCELLED" else "REQUEST"
+    cal = calendar(method)
+    cal.add_component(event)
+    return finish(cal), method
+
+
+def series_events(series: Series, slots: list[Slot], occurrences: list[datetime],
+                  duration: timedelta, domain: str, summary: str) -> list[Event]:
+    """A series as one recurring event plus overrides. ``occurrences`` are the rule's
+    wall-clock starts up to the materialised horizon: those without a live slot become
+    EXDATEs, slots whose time differs from their occurrence become overrides."""
+    zone = ZoneInfo(series.timezone)
+    series_uid = uid("series", series.id, domain)
+    master = Event()
+    master.add("uid", series_uid)
+    master.add("dtstamp", utcnow())
+    master.add("dtstart", series.start_local.replace(tzinfo=zone))
+    master.add("dtend", series.start_local.replace(tzinfo=zone) + duration)
+    master.add("summary", summary)
+    master.add("rrule", vRecur.from_ical(series.rrule))
+    master.add("sequence", sequence(series))
+    if series.location:
+        master.add("location", series.location)
+    live = {s.occurrence_local: s for s in slots
+            if s.occurrence_local and s.status != "cancelled"}
+    exdates = {datetime.fromisoformat(d) for d in series.exdates or ()}
+    exdates.update(local for local in occurrences if local not in live)
+    overrides = []
+    for local, slot in live.items():
+        start = local.replace(tzinfo=zone)
+        if slot.start_utc != start.astimezone(UTC) or slot.end_utc - slot.start_utc != duration:
+            event = slot_event(slot, uid_=series_uid, summary=summary, sequence_=sequence(slot))
+            event.add("recurrence-id", start)
+            overrides.append(event)
+    for local in sorted(exdates):
+        master.add("exdate", local.replace(tzinfo=zone))
+    return [master, *overrides]
+

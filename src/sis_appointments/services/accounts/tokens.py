@@ -1,0 +1,76 @@
+"""Personal API tokens: shown once, stored as a SHA-256 hash, scoped, expiring, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sis_appointments.contract import SisUser
+from sis_appointments.domain.errors import Forbidden, NotFound
+from sis_appointments.models import ApiToken, utcnow
+from sis_appointments.services.platform import audit, tx
+
+PREFIX = "sisappt_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(session: Session, *, actor: SisUser, name: str, scope: str = "read",
+           expires_in_days: int = 90, user_key: str | None = None,
+           now: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for the actor (an admin may create one for another user). Returns the
+    row and the token itself, which is never stored and cannot be shown again."""
+    user_key = user_key or actor.key
+    if user_key != actor.key and not actor.has_role("admin"):
+        raise Forbidden("only admins create tokens for other users")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    now = now or utcnow()
+
+    def work() -> ApiToken:
+        row = ApiToken(user_key=user_key, name=name, prefix=secret[:12], token_hash=_hash(secret),
+                       scopes=scope, expires_at=now + timedelta(days=expires_in_days))
+        session.add(row)
+        session.flush()
+        audit.record(session, actor_key=actor.key, action="token.created", entity_type="token",
+                     entity_id=row.id, after={"user_key": user_key, "name": name,
+                                              "scopes": scope})
+        return row
+
+    return tx.run(session, work), secret
+
+
+def revoke(session: Session, *, actor: SisUser, token_id: int,
+           now: datetime | None = None) -> ApiToken:
+    def work() -> ApiToken:
+        row = session.get(ApiToken, token_id)
+        if row is None or (row.user_key != actor.key and not actor.has_role("admin")):
+            raise NotFound(f"token {token_id} does not exist")
+        if row.revoked_at is None:
+            row.revoked_at = now or utcnow()
+            audit.record(session, actor_key=actor.key, action="token.revoked",
+                         entity_type="token", entity_id=row.id)
+        return row
+
+    return tx.run(session, work)
+
+
+def listed(session: Session, actor: SisUser) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not actor.has_role("admin"):
+        query = query.where(ApiToken.user_key == actor.key)
+    return list(session.scalars(query))
+
+
+def authenticate(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token matching ``secret`` (not revoked, not expired), or None."""
+    now = now or utcnow()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+        return None
+    return row

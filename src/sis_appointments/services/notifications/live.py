@@ -1,0 +1,74 @@
+"""What a committed event means for open pages: the socket messages and the rooms they go to.
+
+Rooms: ``type:<id>`` (anyone looking at a type), ``host:<key>`` (whoever manages that
+calendar) and ``user:<key>`` (one person's own bookings and waitlist places). Messages are
+small hints (``slot.availability``, ``booking.created|cancelled|rescheduled``,
+``waitlist.promoted``, ``waitlist.position``); pages refetch what they show after a reconnect.
+The web layer only sends what ``messages`` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sis_appointments.contract import AppointmentEvent
+from sis_appointments.models import Slot, WaitlistEntry
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+
+NAMES = {"booking_created": "booking.created", "booking_cancelled": "booking.cancelled",
+         "booking_rescheduled": "booking.rescheduled", "waitlist_promoted": "waitlist.promoted"}
+BOOKING_KEYS = ("slot_id", "booking_id", "old_slot_id", "new_slot_id")
+
+
+@dataclass(frozen=True)
+class Message:
+    event: str
+    payload: dict
+    room: str
+
+
+def messages(session: Session, event: AppointmentEvent) -> list[Message]:
+    """The socket messages ``event`` causes, read from the committed state."""
+    slot_id = event.data.get("slot_id")
+    slot = session.get(Slot, slot_id) if slot_id else None
+    if slot is None:
+        return []
+    out = []
+    name = NAMES.get(event.name)
+    if name:
+        payload = {"id": event.entity_id,
+                   **{k: v for k, v in event.data.items() if k in BOOKING_KEYS}}
+        student = event.data.get("student_key")
+        for room in [f"host:{slot.host_key}"] + ([f"user:{student}"] if student else []):
+            out.append(Message(name, payload, room))
+    touched = {slot.id: slot}
+    for other in (event.data.get("old_slot_id"), event.data.get("new_slot_id")):
+        if other and other not in touched:
+            touched[other] = session.get(Slot, other)
+    rooms = {f"type:{slot.type_id}", f"host:{slot.host_key}"}
+    for changed in touched.values():
+        if changed is not None:
+            out += _availability(session, changed, rooms) + _positions(session, changed)
+    return out
+
+
+def _line(session: Session, slot: Slot) -> list[WaitlistEntry]:
+    return list(session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
+
+
+def _availability(session: Session, slot: Slot, rooms: set[str]) -> list[Message]:
+    payload = {"slot_id": slot.id, "remaining": slot.remaining, "capacity": slot.capacity,
+               "waitlist_length": len(_line(session, slot)), "status": slot.status}
+    return [Message("slot.availability", payload, room)
+            for room in sorted({f"type:{slot.type_id}", f"host:{slot.host_key}", *rooms})]
+
+
+def _positions(session: Session, slot: Slot) -> list[Message]:
+    return [Message("waitlist.position", {"slot_id": slot.id, "entry_id": entry.id,
+                                          "position": place}, f"user:{entry.student_key}")
+            for place, entry in enumerate(_line(session, slot), start=1)]

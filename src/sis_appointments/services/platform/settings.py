@@ -1,0 +1,107 @@
+"""System defaults that admins edit (the appt_setting table), with built-in fallbacks."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from sis_appointments.contract import SisUser
+from sis_appointments.domain.errors import InvalidInput
+from sis_appointments.models import Setting
+from sis_appointments.services.accounts import access
+from sis_appointments.services.platform import audit, tx
+
+# The events people hear of; the channels built in are BUILTIN_CHANNELS (hosts add more).
+PERSON_EVENTS = ("booking_created", "booking_cancelled", "booking_rescheduled", "slot_changed",
+                 "waitlist_joined", "waitlist_offered", "waitlist_promoted", "reminder", "digest")
+ROLE_EVENTS = {
+    "student": PERSON_EVENTS[:-1],
+    "staff": ("booking_created", "booking_cancelled", "booking_rescheduled", "waitlist_promoted",
+              "reminder", "digest"),
+}
+_BOTH = ["email", "inapp"]
+
+DEFAULTS: dict[str, object] = {
+    # How far ahead recurring series are materialised as slots, in days.
+    "horizon_days": 120,
+    # Minutes before an appointment that reminders go out, unless a user chose others.
+    "reminder_lead_minutes": [1440, 60],
+    # A reminder missed (e.g. while no worker ran) is still sent this many minutes late.
+    "reminder_grace_minutes": 360,
+    # Which events reach students and staff on which channels, unless they chose otherwise.
+    "notify_student": {event: _BOTH for event in PERSON_EVENTS if event != "digest"},
+    "notify_staff": {"booking_created": _BOTH, "booking_cancelled": _BOTH,
+                     "booking_rescheduled": _BOTH, "waitlist_promoted": ["inapp"],
+                     "digest": ["email"]},
+}
+
+
+def _days(value) -> int:
+    if not _whole(value) or not 1 <= value <= 3650:
+        raise InvalidInput("must be a whole number of days from 1 to 3650")
+    return value
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def lead_minutes(value) -> list[int]:
+    """Reminder lead times: up to 5 distinct whole minutes, 5 minutes to 30 days."""
+    if (not isinstance(value, list) or len(value) > 5
+            or not all(_whole(v) and 5 <= v <= 43200 for v in value)):
+        raise InvalidInput("lead times must be a list of at most 5 whole numbers of minutes "
+                           "from 5 to 43200", code="bad_lead_time")
+    return sorted(set(value), reverse=True)
+
+
+def _grace(value) -> int:
+    if not _whole(value) or not 0 <= value <= 10080:
+        raise InvalidInput("must be a whole number of minutes from 0 to 10080")
+    return value
+
+
+def _routing(value) -> dict[str, list[str]]:
+    if not isinstance(value, dict) or not all(
+            event in PERSON_EVENTS and isinstance(chans, list)
+            and all(isinstance(c, str) and 0 < len(c) <= 32 for c in chans)
+            for event, chans in value.items()):
+        raise InvalidInput(f"must map events ({', '.join(PERSON_EVENTS)}) to lists of channels")
+    return {event: sorted(set(chans)) for event, chans in value.items()}
+
+
+VALIDATORS = {"horizon_days": _days, "reminder_lead_minutes": lead_minutes,
+              "reminder_grace_minutes": _grace, "notify_student": _routing,
+              "notify_staff": _routing}
+
+
+def get(session: Session, key: str):
+    row = session.get(Setting, key)
+    return DEFAULTS[key] if row is None else row.value
+
+
+def all_settings(session: Session, *, actor: SisUser) -> dict:
+    """Every system default, as set or built in (for admins)."""
+    access.require_admin(actor, "see system settings")
+    return {key: get(session, key) for key in DEFAULTS}
+
+
+def put(session: Session, *, actor: SisUser, key: str, value) -> None:
+    access.require_admin(actor, "change system settings")
+    if key not in DEFAULTS:
+        raise InvalidInput(f"unknown setting {key!r}", code="unknown_setting")
+    try:
+        value = VALIDATORS[key](value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{key} {exc}", code=exc.code) from exc
+
+    def work():
+        row = session.get(Setting, key)
+        before = None if row is None else {"value": row.value}
+        if row is None:
+            row = Setting(key=key)
+            session.add(row)
+        row.value, row.updated_by = value, actor.key
+        audit.record(session, actor_key=actor.key, action="setting.changed",
+                     entity_type="setting", entity_id=key, before=before, after={"value": value})
+
+    tx.run(session, work)

@@ -1,0 +1,59 @@
+"""The host's answers, reached through the plugin manager the session carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from sis_appointments.contract import BusyTime, Student
+from sis_appointments.domain.timezones import zone_or_default
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whom a message goes to: name, address and a usable zone."""
+
+    key: str
+    name: str
+    email: str | None
+    timezone: str
+
+
+def _hook(session: Session):
+    return session.context.pm.hook
+
+
+def student(session: Session, student_key: str) -> Student | None:
+    return _hook(session).appointments_get_student(student_key=student_key)
+
+
+def person(session: Session, key: str, default_zone: str) -> Person | None:
+    """A user (staff or student) as the host knows them now; an unknown or unusable zone
+    becomes ``default_zone``."""
+    hook = _hook(session)
+    found = hook.appointments_get_user(user_key=key) or hook.appointments_get_student(
+        student_key=key)
+    if found is None:
+        return None
+    return Person(key, found.name, found.email,
+                  zone_or_default(found.timezone, default_zone).key)
+
+
+def name(session: Session, key: str) -> str:
+    """A user's name (staff, or a student only the directory knows), or the key itself."""
+    found = person(session, key, "UTC")
+    return found.name if found else key
+
+
+def user_name(session: Session, key: str) -> str:
+    """A host user's name from the user look-up alone, or the key itself."""
+    user = _hook(session).appointments_get_user(user_key=key)
+    return user.name if user else key
+
+
+def busy_times(session: Session, student_key: str, start: datetime, end: datetime
+               ) -> list[BusyTime]:
+    return _hook(session).appointments_busy_times(
+        student_key=student_key, start=start, end=end) or []

@@ -1,0 +1,1 @@
+"""Read-only outputs: calendar files and CSV exports."""

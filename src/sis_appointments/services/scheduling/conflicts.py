@@ -1,0 +1,191 @@
+"""Conflicts over a date range, with their parties, and their resolutions.
+
+Kinds: ``host_overlap`` (a host's slots overlap, buffers included), ``location_overlap``,
+``student_overlap`` (a student holds overlapping bookings) and ``student_busy`` (a booking
+overlaps the student's timetable). Resolutions: cancel a slot or a booking (their own
+services), move a slot's bookings to another slot, or keep the conflict with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from sis_appointments.contract import SisUser
+from sis_appointments.domain.errors import Conflict, InvalidInput, SchedulingError
+from sis_appointments.domain.slots import Interval, overlapping_pairs
+from sis_appointments.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    ConflictOverride,
+    Slot,
+    utcnow,
+)
+from sis_appointments.services.accounts import access
+from sis_appointments.services.platform import audit, sis, tx
+from sis_appointments.services.scheduling import booking, eligibility, seats, slots, waitlist
+
+KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy")
+MAX_RANGE = timedelta(days=366)  # the widest range one conflict query may scan
+# What each resolution needs besides the action (``resolve``).
+RESOLUTIONS = {"cancel_slot": ("slot_id",), "cancel_booking": ("booking_id",),
+               "move": ("slot_id", "target_slot_id"), "override": ("kind", "subject", "reason")}
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    kind: str
+    subject: str  # sorted IDs of the slots or bookings involved
+    slot_ids: tuple[int, ...]
+    booking_ids: tuple[int, ...] = ()
+    parties: dict = field(default_factory=dict)
+
+
+def find(session: Session, start: datetime, end: datetime) -> list[ConflictItem]:
+    """Every conflict among open slots and active bookings starting in [start, end)."""
+    found: list[ConflictItem] = []
+    open_slots = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
+        Slot.status == "open", Slot.start_utc < end, Slot.end_utc > start)).all()
+    by_host, by_place = {}, {}
+    for s in open_slots:
+        by_host.setdefault(s.host_key, []).append((s, slots.footprint(s.type, s.start_utc,
+                                                                      s.end_utc)))
+        if s.location:
+            by_place.setdefault(s.location, []).append((s, Interval(s.start_utc, s.end_utc)))
+    for kind, groups, party in (("host_overlap", by_host, "host_key"),
+                                ("location_overlap", by_place, "location")):
+        for key, members in groups.items():
+            for a, b in overlapping_pairs(members):
+                ids = tuple(sorted((a.id, b.id)))
+                found.append(ConflictItem(kind, _subject(ids), ids, parties={party: key}))
+    held = session.scalars(select(Booking).join(Booking.slot).options(
+        joinedload(Booking.slot)).where(
+        Booking.status.in_(ACTIVE_BOOKING_STATUSES), Slot.status == "open",
+        Slot.start_utc < end, Slot.end_utc > start)).all()
+    by_student = {}
+    for b in held:
+        by_student.setdefault(b.student_key, []).append((b, Interval(b.slot.start_utc,
+                                                                     b.slot.end_utc)))
+    for student_key, members in by_student.items():
+        for a, b in overlapping_pairs(members):
+            ids = tuple(sorted((a.id, b.id)))
+            found.append(ConflictItem("student_overlap", _subject(ids),
+                                      tuple(sorted((a.slot_id, b.slot_id))), ids,
+                                      {"student_key": student_key}))
+        for b, interval in members:
+            for busy in sis.busy_times(session, student_key, interval.start, interval.end):
+                found.append(ConflictItem("student_busy", _subject((b.id,)), (b.slot_id,),
+                                          (b.id,), {"student_key": student_key,
+                                                    "busy": busy.label}))
+    kept = {(o.kind, o.subject) for o in session.scalars(select(ConflictOverride))}
+    return [c for c in found if (c.kind, c.subject) not in kept]
+
+
+def find_for(session: Session, *, actor: SisUser, start: datetime,
+             end: datetime) -> list[ConflictItem]:
+    """``find``, for staff, over at most ``MAX_RANGE``."""
+    access.require_staff(actor, "see and resolve conflicts")
+    if end - start > MAX_RANGE:
+        raise InvalidInput(f"a range may span at most {MAX_RANGE.days} days",
+                           code="range_too_long")
+    return find(session, start, end)
+
+
+def resolve(session: Session, *, actor: SisUser, action: str, reason: str = "",
+            **given) -> list[Booking]:
+    """Resolve a conflict one of the ``RESOLUTIONS`` ways (staff); returns bookings moved."""
+    access.require_staff(actor, "see and resolve conflicts")
+    if action not in RESOLUTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(RESOLUTIONS)}", code="bad_action")
+    given["reason"] = reason
+    missing = [name for name in RESOLUTIONS[action] if not given.get(name)]
+    if missing:
+        raise InvalidInput(f"{action} needs {', '.join(missing)}", code="missing_fields",
+                           errors={name: ["Missing data for required field."]
+                                   for name in missing})
+    if action == "cancel_slot":
+        slots.cancel(session, actor=actor, slot_id=given["slot_id"], reason=reason)
+    elif action == "cancel_booking":
+        booking.cancel(session, actor=actor, booking_id=given["booking_id"], reason=reason)
+    elif action == "move":
+        return move_bookings(session, actor=actor, from_slot_id=given["slot_id"],
+                             to_slot_id=given["target_slot_id"])
+    else:
+        override(session, actor=actor, kind=given["kind"], subject=given["subject"],
+                 reason=reason)
+    return []
+
+
+def _subject(ids) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def override(session: Session, *, actor: SisUser, kind: str, subject: str,
+             reason: str) -> ConflictOverride:
+    """Keep a conflict on purpose; it leaves the conflict list and the reason is audited."""
+    access.require_staff(actor, "see and resolve conflicts")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="bad_kind")
+    if not (reason or "").strip():
+        raise InvalidInput("keeping a conflict needs a reason", code="reason_required")
+
+    def work() -> ConflictOverride:
+        row = ConflictOverride(kind=kind, subject=subject, reason=reason.strip(),
+                               actor_key=actor.key)
+        tx.add_unique(session, row, "this conflict is already kept", "already_overridden")
+        audit.record(session, actor_key=actor.key, action="conflict.overridden",
+                     entity_type="conflict", entity_id=f"{kind}:{subject}", reason=row.reason)
+        return row
+
+    return tx.run(session, work)
+
+
+def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slot_id: int,
+                  now: datetime | None = None) -> list[Booking]:
+    """Move every active booking of a slot into another, all or nothing: refused with
+    what blocks it when the target lacks room or a student cannot take it."""
+    now = now or utcnow()
+
+    def work() -> list[Booking]:
+        source, target = slots.load_slot(session, from_slot_id), slots.load_slot(session,
+                                                                                to_slot_id)
+        access.require_manage_host(session, actor, source.host_key)
+        access.require_manage_host(session, actor, target.host_key)
+        seats.lock_slots(session, [source.id, target.id])
+        session.refresh(source)
+        session.refresh(target)
+        moving = session.scalars(select(Booking).where(
+            Booking.slot_id == source.id, Booking.status == "confirmed")).all()
+        blockers = []
+        room = target.remaining
+        if target.status != "open":
+            blockers.append({"reason": "target slot is not open"})
+        if len(moving) > room:
+            blockers.append({"reason": "not enough seats", "needed": len(moving), "free": room})
+        seats.lock_people(session, *[b.student_key for b in moving])
+        for held in moving:
+            try:
+                eligibility.check(session, target, held.student_key, now,
+                                  ignore_booking=held.id, window=False)
+            except SchedulingError as exc:
+                blockers.append({"booking_id": held.id, "student_key": held.student_key,
+                                 "reason": exc.message})
+        if blockers:
+            raise Conflict("the bookings cannot all move there", code="move_blocked",
+                           blockers=blockers)
+        for held in moving:
+            before = booking.snapshot(held)
+            seats.move_one(session, held, target)
+            audit.record(session, actor_key=actor.key, action="booking.moved",
+                         entity_type="booking", entity_id=held.id, before=before,
+                         after=booking.snapshot(held))
+            booking.announce(session, "booking_rescheduled", held, actor,
+                             old_slot_id=source.id, new_slot_id=target.id)
+        session.flush()
+        waitlist.promote(session, source, now)
+        return moving
+
+    return tx.run(session, work)

@@ -1,0 +1,150 @@
+"""Reading bookings, waitlist places and slots for pages (writes live in booking.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from sis_appointments.contract import SisUser
+from sis_appointments.models import (
+    ACTIVE_BOOKING_STATUSES,
+    AppointmentType,
+    Booking,
+    Slot,
+    WaitlistEntry,
+    utcnow,
+)
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+from sis_appointments.services.accounts import access
+
+
+def student_bookings(
+    session: Session, student_key: str, now: datetime | None = None
+) -> tuple[list[Booking], list[Booking]]:
+    """A student's bookings split into upcoming (soonest first) and past (latest first)."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(Booking)
+        .join(Booking.slot)
+        .options(joinedload(Booking.slot).joinedload(Slot.type))
+        .where(Booking.student_key == student_key)
+        .order_by(Slot.start_utc)
+    ).all()
+    upcoming = [b for b in rows if b.slot.end_utc > now]
+    past = [b for b in reversed(rows) if b.slot.end_utc <= now]
+    return upcoming, past
+
+
+def attendance(past: list[Booking]) -> dict[str, int]:
+    """How a student's past appointments went: attended, no-shows, late cancellations."""
+    counts = Counter(b.status for b in past)
+    return {"attended": counts["attended"], "no_show": counts["no_show"],
+            "late_cancelled": counts["late_cancelled"], "total": len(past)}
+
+
+DASHBOARD_WINDOW = timedelta(days=7)  # how far ahead the staff dashboard looks
+
+
+def dashboard_slots(session: Session, actor: SisUser,
+                    now: datetime | None = None) -> tuple[list[Slot], list[str] | None]:
+    """Open slots of the next week on the calendars ``actor`` manages (their own, those a
+    grant gives them, all for admins), earliest first, with the hosts looked at (None: all)."""
+    now = now or utcnow()
+    hosts = access.managed_hosts(session, actor)
+    query = (
+        select(Slot)
+        .options(joinedload(Slot.type))
+        .where(Slot.start_utc >= now, Slot.start_utc < now + DASHBOARD_WINDOW,
+               Slot.status == "open")
+        .order_by(Slot.start_utc, Slot.id)
+    )
+    if hosts is not None:
+        query = query.where(Slot.host_key.in_(hosts))
+    return list(session.scalars(query)), hosts
+
+
+def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistEntry, int]]:
+    """The student's open waitlist places with their positions, soonest slot first."""
+    from sis_appointments.services.scheduling.waitlist import position
+
+    entries = session.scalars(
+        select(WaitlistEntry).join(WaitlistEntry.slot)
+        .options(joinedload(WaitlistEntry.slot).joinedload(Slot.type))
+        .where(WaitlistEntry.student_key == student_key,
+               WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+        .order_by(Slot.start_utc)
+    ).all()
+    return [(entry, position(session, entry)) for entry in entries]
+
+
+def active_types(session: Session) -> list[AppointmentType]:
+    return list(session.scalars(select(AppointmentType).where(AppointmentType.active.is_(True))
+                                .order_by(AppointmentType.name)))
+
+
+def slot_range(session: Session, start: datetime, end: datetime, *, type_id=None,
+               host_key=None, location=None, available_only=False, after=None,
+               limit=100) -> list[Slot]:
+    """Slots starting in [start, end) in (start, id) order, after a cursor position."""
+    query = (select(Slot).where(Slot.start_utc >= start, Slot.start_utc < end)
+             .order_by(Slot.start_utc, Slot.id).limit(limit))
+    for column, value in ((Slot.type_id, type_id), (Slot.host_key, host_key),
+                          (Slot.location, location)):
+        if value is not None:
+            query = query.where(column == value)
+    if available_only:
+        query = query.where(Slot.status == "open", Slot.booked < Slot.capacity)
+    if after is not None:
+        query = query.where((Slot.start_utc > after[0])
+                            | ((Slot.start_utc == after[0]) & (Slot.id > after[1])))
+    return list(session.scalars(query))
+
+
+def waitlist_lengths(session: Session, slot_ids: list[int]) -> dict[int, int]:
+    if not slot_ids:
+        return {}
+    rows = session.execute(
+        select(WaitlistEntry.slot_id, func.count()).where(
+            WaitlistEntry.slot_id.in_(slot_ids),
+            WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)).group_by(WaitlistEntry.slot_id))
+    return dict(rows.all())
+
+
+def waitlist_entries(session: Session, slot_id: int, student_key: str) -> list[WaitlistEntry]:
+    return list(session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.slot_id == slot_id, WaitlistEntry.student_key == student_key,
+        WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))))
+
+
+def list_bookings(session: Session, *, students=None, hosts=None, status=None, start=None,
+                  end=None, after=None, limit=100, now: datetime | None = None
+                  ) -> list[Booking]:
+    """Bookings in slot-start order. ``students`` / ``hosts`` limit whose (None: anyone's);
+    ``status``: upcoming, past, cancelled or no_show."""
+    now = now or utcnow()
+    query = (select(Booking).join(Booking.slot)
+             .options(joinedload(Booking.slot).joinedload(Slot.type))
+             .order_by(Slot.start_utc, Booking.id).limit(limit))
+    if students is not None:
+        query = query.where(Booking.student_key.in_(students))
+    if hosts is not None:
+        query = query.where(Slot.host_key.in_(hosts))
+    if status == "upcoming":
+        query = query.where(Slot.end_utc > now, Booking.status == "confirmed")
+    elif status == "past":
+        query = query.where(Slot.end_utc <= now, Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+    elif status == "cancelled":
+        query = query.where(Booking.status.in_(("cancelled", "late_cancelled")))
+    elif status == "no_show":
+        query = query.where(Booking.status == "no_show")
+    if start is not None:
+        query = query.where(Slot.start_utc >= start)
+    if end is not None:
+        query = query.where(Slot.start_utc < end)
+    if after is not None:
+        query = query.where((Slot.start_utc > after[0])
+                            | ((Slot.start_utc == after[0]) & (Booking.id > after[1])))
+    return list(session.scalars(query))

@@ -1,0 +1,115 @@
+"""The seat ledger: the only code that changes a slot's seat count (``Slot.booked``).
+
+``booked`` counts a slot's active bookings plus the seats held for waitlist offers. A seat is
+taken by one conditional UPDATE (never read-then-write) and given back by one decrement, in
+the transaction that creates, cancels or moves the booking; the CHECK constraints
+(0 <= booked <= capacity) and the partial unique index back it up.
+
+Lock order, for every writer: slots (by id), then bookings, then people (students, hosts,
+places, by key). ``lock_slots`` and ``lock_people`` take them; SQLite's single writer lock
+already serializes, so both are no-ops there. Handing a freed seat to the waitlist is the
+caller's job (``waitlist.promote``), in the same transaction. What is left to read is on the
+model: ``Slot.remaining`` and ``Slot.is_full``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from sis_appointments.domain.errors import Conflict
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_slots(session: Session, slot_ids) -> None:
+    """Row-lock slots in id order (PostgreSQL; SQLite's writer lock already serializes)."""
+    if _is_postgres(session) and slot_ids:
+        session.execute(
+            select(Slot.id).where(Slot.id.in_(sorted(set(slot_ids)))).order_by(Slot.id)
+            .with_for_update()
+        ).all()
+
+
+def lock_people(session: Session, *keys: str) -> None:
+    """Transaction-scoped advisory locks on students, hosts or places, in a fixed order."""
+    if not _is_postgres(session):
+        return
+    for key in sorted(set(keys)):
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": int.from_bytes(digest, "big", signed=True)})
+
+
+def take(session: Session, slot: Slot) -> bool:
+    """Atomically take one seat of an open slot; False if none is left."""
+    taken = session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.status == "open", Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return taken == 1
+
+
+def release(session: Session, slot_id: int) -> None:
+    """Give one seat of ``slot_id`` back."""
+    session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - 1)
+                    .execution_options(synchronize_session=False))
+
+
+def summary(session: Session, slot: Slot) -> dict:
+    """What a client needs after losing a race: seats left and the waitlist's length."""
+    session.refresh(slot)
+    waiting = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
+        WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
+    return {"slot_id": slot.id, "capacity": slot.capacity, "booked": slot.booked,
+            "remaining": slot.remaining, "waitlist_length": waiting, "status": slot.status}
+
+
+def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full") -> None:
+    """Take a seat of ``slot`` or refuse with a Conflict carrying the slot's seat summary."""
+    if not take(session, slot):
+        raise Conflict(message, code="slot_full", **summary(session, slot))
+
+
+def cancel_one(session: Session, booking: Booking, *, status: str, now: datetime,
+               by: str | None, reason: str) -> bool:
+    """End an active booking as ``status`` (cancelled or late_cancelled) and free its seat;
+    False if it was no longer active. The booking's version moves on."""
+    changed = session.execute(
+        update(Booking).where(Booking.id == booking.id,
+                              Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+        .values(status=status, cancelled_at=now, cancelled_by=by, cancel_reason=reason,
+                version=Booking.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        return False
+    release(session, booking.slot_id)
+    session.refresh(booking)
+    return True
+
+
+def move_one(session: Session, booking: Booking, target: Slot) -> None:
+    """Move a confirmed booking into ``target``: the new seat is taken before the old one is
+    freed; refused (nothing changed) if ``target`` is full or the booking changed meanwhile."""
+    old_slot_id = booking.slot_id
+    take_or_refuse(session, target, "the new slot is full")
+    moved = session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == "confirmed",
+                              Booking.slot_id == old_slot_id)
+        .values(slot_id=target.id, version=Booking.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise Conflict("the booking changed meanwhile", code="not_active")
+    release(session, old_slot_id)
+    session.refresh(booking)

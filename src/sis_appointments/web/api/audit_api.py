@@ -1,0 +1,51 @@
+"""The audit log, newest first (admins)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from sis_appointments.services.platform import audit
+from sis_appointments.web import db
+from sis_appointments.web.api import actor, paging
+from sis_appointments.web.api.schemas import Instant, Strict
+
+blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",
+                description="The audit log (admins)")
+
+
+class AuditQuery(Strict):
+    entity_type = fields.String(validate=validate.Length(max=32))
+    entity_id = fields.String(validate=validate.Length(max=64))
+    actor = fields.String(validate=validate.Length(max=64))
+    cursor = fields.String(validate=validate.Length(max=100))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class AuditOut(Schema):
+    id = fields.Integer()
+    at = Instant()
+    actor = fields.String(attribute="actor_key", allow_none=True)
+    action = fields.String()
+    entity_type = fields.String()
+    entity_id = fields.String(allow_none=True)
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+    reason = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+
+
+class AuditPage(Schema):
+    items = fields.List(fields.Nested(AuditOut))
+    next = fields.String(allow_none=True)
+
+
+@blp.route("")
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditPage)
+def list_audit(query):
+    """Audit entries, newest first (admins only)."""
+    found = audit.page(db.session(), actor=actor(), entity_type=query.get("entity_type"),
+                       entity_id=query.get("entity_id"), actor_key=query.get("actor"),
+                       after=paging.decode(query.get("cursor")), limit=query["limit"] + 1)
+    return paging.page(found, lambda e: (e.at, e.id), query["limit"])

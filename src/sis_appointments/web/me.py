@@ -1,0 +1,111 @@
+"""A user's own pages: in-app notifications, notification settings, the calendar feed."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from wtforms import BooleanField
+
+from sis_appointments.domain.errors import SchedulingError
+from sis_appointments.services.notifications import inbox, preferences
+from sis_appointments.services.reports import calendars
+from sis_appointments.web import db, make_blueprint, permissions, require_valid
+from sis_appointments.web.forms import ActionForm, PreferencesForm
+
+bp = make_blueprint("appointments_inbox", __name__)
+ANYONE = ("student", "staff", "admin")
+
+
+@bp.get("/notifications")
+@permissions.require_roles(*ANYONE)
+def notifications():
+    identity = permissions.current_identity()
+    items, unread = inbox.listed(db.session(), identity.key, limit=100)
+    return render_template("appointments/notifications.html", items=items, unread=unread,
+                           zone=permissions.display_zone(identity), form=ActionForm())
+
+
+@bp.post("/notifications/read")
+@permissions.require_roles(*ANYONE)
+def read_all():
+    require_valid(ActionForm())
+    count = inbox.mark_read(db.session(), user=permissions.current_identity())
+    flash(f"{count} marked as read.")
+    return redirect(url_for("appointments_inbox.notifications"), 303)
+
+
+def _grid_form(view):
+    """The preferences form with a checkbox per event and channel."""
+    class Grid(PreferencesForm):
+        pass
+
+    for event in view["events"]:
+        for channel in view["channels"]:
+            setattr(Grid, f"{event}__{channel}", BooleanField(
+                f"{event.replace('_', ' ')} by {channel}",
+                default=channel in view["events"][event]))
+    return Grid()
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permissions.require_roles(*ANYONE)
+def settings():
+    identity = permissions.current_identity()
+    session = db.session()
+    view = preferences.view(session, identity)
+    form = _grid_form(view)
+    if request.method == "GET":
+        form.lead_times.data = ", ".join(str(m) for m in view["reminder_lead_minutes"])
+    elif form.validate_on_submit():
+        chosen = {e: [c for c in view["channels"] if form[f"{e}__{c}"].data]
+                  for e in view["events"]}
+        try:
+            leads = [int(x) for x in form.lead_times.data.replace(",", " ").split()]
+            preferences.update(session, user=identity, events=chosen,
+                               reminder_lead_minutes=leads)
+        except ValueError:
+            form.lead_times.errors = ["Write whole numbers of minutes, e.g. 1440, 60."]
+        except SchedulingError as error:
+            form.lead_times.errors = [error.message]
+        else:
+            flash("Your notification settings are saved.")
+            return redirect(url_for("appointments_inbox.settings"), 303)
+    return render_template("appointments/settings.html", form=form, view=view,
+                           feed_form=ActionForm())
+
+
+@bp.post("/feed")
+@permissions.require_roles(*ANYONE)
+def new_feed():
+    require_valid(ActionForm())
+    token = inbox.new_feed_token(db.session(), user=permissions.current_identity())
+    flash("Your calendar address is below. Add it to your calendar program as a "
+          "subscription; it replaces any earlier one.")
+    return render_template("appointments/feed_created.html",
+                           url=url_for("appointments_inbox.feed", token=token, _external=True))
+
+
+@bp.post("/feed/off")
+@permissions.require_roles(*ANYONE)
+def feed_off():
+    require_valid(ActionForm())
+    inbox.revoke_feed_token(db.session(), user=permissions.current_identity())
+    flash("Your calendar address no longer works.")
+    return redirect(url_for("appointments_inbox.settings"), 303)
+
+
+@bp.get("/feed/<string(maxlength=100):token>.ics")
+def feed(token: str):
+    """A user's private calendar feed: the token in the URL is the only credential, so
+    calendar programs can poll it; renewing or turning it off ends the old address."""
+    from sis_appointments.web.api.calendar_api import ics_response, site_domain
+
+    session = db.session()
+    user_key = inbox.feed_user(session, token)
+    state = current_app.extensions["sis_appointments"]
+    user = state.pm.hook.appointments_get_user(user_key=user_key) if user_key else None
+    if user is None:
+        abort(404)
+    response = ics_response(calendars.user_calendar(session, user, site_domain()),
+                            "appointments.ics")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
