@@ -59,7 +59,7 @@ def new_feed():
     """A private subscription URL for calendar programs; a new one replaces the old."""
     token = inbox.new_feed_token(db.session(), user=actor())
     return {"token": token,
-            "url": url_for("appointments_inbox.feed", token=token, _external=True)}
+            "url": url_for("appointments_me.feed", token=token, _external=True)}
 
 
 @blp.route("/feed", methods=["DELETE"])
