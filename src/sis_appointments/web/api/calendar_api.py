@@ -9,7 +9,7 @@ from sis_appointments.notify.delivery import calendar_domain
 from sis_appointments.services.notifications import inbox
 from sis_appointments.services.reports import calendars
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
