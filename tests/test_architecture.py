@@ -51,3 +51,25 @@ def test_a_deliberate_violation_fails_the_check(package_copy, module, line, cont
     result = lint(package_copy)
     assert result.returncode != 0
     assert f"{contract}" in result.stdout and "BROKEN" in result.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "name"), [
+    ("sis_appointments.host", "sis_appointments.contract", "BusyTime"),
+    ("sis_appointments.hooks.hostspec", "sis_appointments.hooks.sisspec", "sis_init_app"),
+])
+def test_renamed_public_modules_still_import_with_a_deprecation_warning(old, new, name):
+    code = (f"import warnings; warnings.simplefilter('error')\n"
+            f"try:\n    import {old}\nexcept DeprecationWarning as w:\n    print('warned', w)\n"
+            f"warnings.simplefilter('ignore')\nimport {old} as o, {new} as n\n"
+            f"assert o.{name} is n.{name}\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("warned") and new in result.stdout
+
+
+def test_old_hosts_keep_their_name_for_the_user_value():
+    code = ("import warnings; warnings.simplefilter('ignore')\n"
+            "from sis_appointments.host import HostUser\n"
+            "from sis_appointments.contract import SisUser\nassert HostUser is SisUser\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

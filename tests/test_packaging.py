@@ -21,7 +21,7 @@ def test_every_source_package_is_listed_in_setup_cfg():
 
 def test_templates_and_migrations_are_found_through_importlib_resources():
     package = resources.files("sis_appointments")
-    assert (package / "templates" / "appointments" / "portal.html").is_file()
+    assert (package / "templates" / "appointments" / "portal" / "index.html").is_file()
     assert (package / "migrations" / "env.py").is_file()
     assert any(p.name.endswith(".py") for p in (package / "migrations" / "versions").iterdir())
 

@@ -1,4 +1,4 @@
-"""A user's own pages: notifications listed and marked read, notification settings saved
+"""A user's own pages: notifications listed and marked read, notification preferences saved
 (with form errors that change nothing), the calendar subscription address made and ended."""
 
 from __future__ import annotations
@@ -39,26 +39,26 @@ def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, sess
                                                               create_user):
     ana = create_user(username="ana")
     auth.login("ana")
-    page = client.get("/appointments/me/settings").get_data(as_text=True)
+    page = client.get("/appointments/me/preferences").get_data(as_text=True)
     assert 'value="1440, 60"' in page
     assert "Cancellations by staff always reach you by an in-app notification." in page
-    csrf = token(client, "/appointments/me/settings")
-    bad = client.post("/appointments/me/settings", data={
+    csrf = token(client, "/appointments/me/preferences")
+    bad = client.post("/appointments/me/preferences", data={
         "csrf_token": csrf, "lead_times": "1", "booking_created__inapp": "y"})
     assert bad.status_code == 200 and 'role="alert">lead times must be' in bad.get_data(
         as_text=True)
     session.rollback()
     assert session.query(NotificationPreference).filter_by(user_key=ana.key).count() == 0
-    good = client.post("/appointments/me/settings", data={
+    good = client.post("/appointments/me/preferences", data={
         "csrf_token": csrf, "lead_times": "120, 30", "booking_created__inapp": "y"},
         follow_redirects=True)
-    assert "Your notification settings are saved." in good.get_data(as_text=True)
+    assert "Your notification preferences are saved." in good.get_data(as_text=True)
     session.rollback()
     chosen = {(p.event, p.channel): p.enabled for p in session.query(NotificationPreference)
               .filter_by(user_key=ana.key)}
     assert chosen[("booking_created", "inapp")] is True
     assert chosen[("booking_cancelled", "inapp")] is False
-    assert 'value="120, 30"' in client.get("/appointments/me/settings").get_data(as_text=True)
+    assert 'value="120, 30"' in client.get("/appointments/me/preferences").get_data(as_text=True)
 
 
 def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, create_user,
@@ -66,7 +66,7 @@ def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, 
     ana = create_user(username="ana")
     create_booking(ana.key, create_slot())
     auth.login("ana")
-    csrf = token(client, "/appointments/me/settings")
+    csrf = token(client, "/appointments/me/preferences")
     page = client.post("/appointments/me/feed", data={"csrf_token": csrf}).get_data(
         as_text=True)
     url = page.split('id="feed-url" readonly size="80" value="')[1].split('"')[0]
@@ -76,7 +76,7 @@ def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, 
     assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.data
     auth.login("ana")
     client.post("/appointments/me/feed/off",
-                data={"csrf_token": token(client, "/appointments/me/settings")})
+                data={"csrf_token": token(client, "/appointments/me/preferences")})
     assert client.get(path).status_code == 404
 
 

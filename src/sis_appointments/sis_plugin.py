@@ -58,7 +58,7 @@ def sis_student_profile_sections(student_key, viewer):
         return []
     upcoming, past = queries.student_bookings(db.session(), str(student_key))
     html = render_template(
-        "appointments/profile_section.html", upcoming=upcoming, past=past,
+        "appointments/portal/profile_section.html", upcoming=upcoming, past=past,
         attendance=queries.attendance(past),
         zone=permissions.display_zone(identity),
     )

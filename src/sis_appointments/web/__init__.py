@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app
 from sis_appointments.domain.timezones import format_local
 from sis_appointments.resources import package_path
 
-DEFAULT_BASE_TEMPLATE = "appointments/standalone_base.html"
+DEFAULT_BASE_TEMPLATE = "appointments/_partials/standalone_base.html"
 # Route converter for row IDs: larger numbers are no ID of ours (and overflow the database).
 ID = "int(max=2147483647)"
 

@@ -22,7 +22,7 @@ def dashboard():
     identity = permissions.current_identity()
     slots, hosts = queries.dashboard_slots(db.session(), identity)
     return render_template(
-        "appointments/admin_dashboard.html", slots=slots, hosts=hosts,
+        "appointments/admin/dashboard.html", slots=slots, hosts=hosts,
         days=queries.DASHBOARD_WINDOW.days, zone=permissions.display_zone(identity),
     )
 
@@ -32,7 +32,7 @@ def dashboard():
 def audit_log():
     identity = permissions.current_identity()
     return render_template(
-        "appointments/admin_audit.html", entries=audit.page(db.session(), actor=identity),
+        "appointments/admin/audit.html", entries=audit.page(db.session(), actor=identity),
         zone=permissions.display_zone(identity),
     )
 
@@ -43,7 +43,7 @@ def notifications():
     """Delivery at a glance: counts by status, the dead letters, the jobs' last runs."""
     session, identity = db.session(), permissions.current_identity()
     return render_template(
-        "appointments/admin_notifications.html",
+        "appointments/admin/notifications.html",
         counts=outbox.counts(session, actor=identity),
         dead=outbox.listed(session, actor=identity, status="dead", limit=200),
         jobs=jobs.status(session, actor=identity), form=ActionForm(),

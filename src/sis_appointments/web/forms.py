@@ -17,7 +17,7 @@ class CancelForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    """Notification settings; the page adds a checkbox per event and channel."""
+    """Notification preferences; the page adds a checkbox per event and channel."""
 
     lead_times = StringField("Reminders, minutes before (e.g. 1440, 60)", validators=[
         Length(max=100), Regexp(r"^[0-9 ,]*$", message="write minutes, e.g. 1440, 60")])

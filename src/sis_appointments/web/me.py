@@ -1,4 +1,4 @@
-"""A user's own pages: in-app notifications, notification settings, the calendar feed."""
+"""A user's own pages: in-app notifications, notification preferences, the calendar feed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sis_appointments.services.reports import calendars
 from sis_appointments.web import db, make_blueprint, permissions, require_valid
 from sis_appointments.web.forms import ActionForm, PreferencesForm
 
-bp = make_blueprint("appointments_inbox", __name__)
+bp = make_blueprint("appointments_me", __name__)
 ANYONE = ("student", "staff", "admin")
 
 
@@ -20,7 +20,7 @@ ANYONE = ("student", "staff", "admin")
 def notifications():
     identity = permissions.current_identity()
     items, unread = inbox.listed(db.session(), identity.key, limit=100)
-    return render_template("appointments/notifications.html", items=items, unread=unread,
+    return render_template("appointments/me/notifications.html", items=items, unread=unread,
                            zone=permissions.display_zone(identity), form=ActionForm())
 
 
@@ -30,7 +30,7 @@ def read_all():
     require_valid(ActionForm())
     count = inbox.mark_read(db.session(), user=permissions.current_identity())
     flash(f"{count} marked as read.")
-    return redirect(url_for("appointments_inbox.notifications"), 303)
+    return redirect(url_for("appointments_me.notifications"), 303)
 
 
 def _grid_form(view):
@@ -46,9 +46,9 @@ def _grid_form(view):
     return Grid()
 
 
-@bp.route("/settings", methods=["GET", "POST"])
+@bp.route("/preferences", methods=["GET", "POST"], endpoint="preferences")
 @permissions.require_roles(*ANYONE)
-def settings():
+def edit_preferences():
     identity = permissions.current_identity()
     session = db.session()
     view = preferences.view(session, identity)
@@ -67,9 +67,9 @@ def settings():
         except SchedulingError as error:
             form.lead_times.errors = [error.message]
         else:
-            flash("Your notification settings are saved.")
-            return redirect(url_for("appointments_inbox.settings"), 303)
-    return render_template("appointments/settings.html", form=form, view=view,
+            flash("Your notification preferences are saved.")
+            return redirect(url_for("appointments_me.preferences"), 303)
+    return render_template("appointments/me/preferences.html", form=form, view=view,
                            feed_form=ActionForm())
 
 
@@ -80,8 +80,8 @@ def new_feed():
     token = inbox.new_feed_token(db.session(), user=permissions.current_identity())
     flash("Your calendar address is below. Add it to your calendar program as a "
           "subscription; it replaces any earlier one.")
-    return render_template("appointments/feed_created.html",
-                           url=url_for("appointments_inbox.feed", token=token, _external=True))
+    return render_template("appointments/me/feed_created.html",
+                           url=url_for("appointments_me.feed", token=token, _external=True))
 
 
 @bp.post("/feed/off")
@@ -90,7 +90,7 @@ def feed_off():
     require_valid(ActionForm())
     inbox.revoke_feed_token(db.session(), user=permissions.current_identity())
     flash("Your calendar address no longer works.")
-    return redirect(url_for("appointments_inbox.settings"), 303)
+    return redirect(url_for("appointments_me.preferences"), 303)
 
 
 @bp.get("/feed/<string(maxlength=100):token>.ics")

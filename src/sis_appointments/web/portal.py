@@ -23,7 +23,7 @@ def index():
     session = db.session()
     upcoming, past = queries.student_bookings(session, identity.key)
     return render_template(
-        "appointments/portal.html", upcoming=upcoming, past=past,
+        "appointments/portal/index.html", upcoming=upcoming, past=past,
         waiting=queries.student_waitlist(session, identity.key),
         zone=permissions.display_zone(identity), action_form=ActionForm(),
         cancel_form=CancelForm(),
@@ -37,7 +37,7 @@ def book_page():
     session = db.session()
     type_id = request.args.get("type", type=int)
     slots = availability.book_page(session, identity.key, type_id)
-    return render_template("appointments/book.html", slots=slots,
+    return render_template("appointments/portal/book.html", slots=slots,
                            days=availability.BOOK_PAGE_HORIZON.days,
                            types=queries.active_types(session), type_id=type_id,
                            zone=permissions.display_zone(identity), action_form=ActionForm())

@@ -1,58 +1,30 @@
 """REST API v1 under /api/appointments/v1: flask-smorest blueprints over the services.
 
-Errors are RFC 9457 problems (application/problem+json) with a stable ``type`` and ``code``.
-Callers authenticate with the host's session (writes then need the X-CSRFToken header) or
-with a personal token (``Authorization: Bearer ...``; read tokens may only read).
+This module only wires: errors are problems (``problem``), callers are authenticated by
+``auth``, and each resource lives in its ``*_api`` module.
 """
 
 from __future__ import annotations
 
 import http
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException, default_exceptions
-from werkzeug.http import HTTP_STATUS_CODES
-from wtforms import ValidationError
 
-from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import SchedulingError
-from sis_appointments.services.accounts import tokens
-from sis_appointments.web import db, permissions
+from sis_appointments.web import db
 from sis_appointments.web.api import idempotency
+from sis_appointments.web.api.auth import authenticate
+from sis_appointments.web.api.problem import (
+    PROBLEM_TYPE,
+    http_problem,
+    scheduling_problem,
+)
 from sis_appointments.web.api.schemas import Problem
 
 PREFIX = "/api/appointments/v1"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-PROBLEM_TYPE = "application/problem+json"
-
-
-def problem(status: int, code: str, detail: str, **extra):
-    """An application/problem+json response."""
-    body = {"type": f"urn:sis-appointments:problem:{code}",
-            "title": HTTP_STATUS_CODES.get(status, "Error"), "status": status,
-            "detail": detail, "code": code, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = PROBLEM_TYPE
-    return response
-
-
-def http_problem(error: HTTPException):
-    """An HTTP error (including webargs' 422 validation errors) as a problem."""
-    data = getattr(error, "data", None) or {}
-    errors = data.get("messages") or data.get("errors")
-    if isinstance(errors, dict) and len(errors) == 1 and next(iter(errors)) in (
-            "json", "query", "headers", "files", "form"):
-        errors = next(iter(errors.values()))
-    response = problem(error.code or 500, data.get("code") or _code(error),
-                       data.get("message") or error.description,
-                       **({"errors": errors} if errors else {}))
-    for name, value in (data.get("headers") or {}).items():
-        response.headers[name] = value
-    return response
 
 
 class ProblemApi(Api):
@@ -83,8 +55,8 @@ class ProblemApi(Api):
             blueprint.register_error_handler(HTTPException, http_problem)
             for code in default_exceptions:  # by code too, or the host's 404 page would win
                 blueprint.register_error_handler(code, http_problem)
-            blueprint.register_error_handler(SchedulingError, _scheduling_problem)
-            blueprint.before_request(_authenticate)
+            blueprint.register_error_handler(SchedulingError, scheduling_problem)
+            blueprint.before_request(authenticate)
             blueprint.before_request(idempotency.before)
             blueprint.after_request(idempotency.after)
             blueprint.after_request(_request_id_header)
@@ -95,57 +67,6 @@ class ProblemApi(Api):
 def _request_id_header(response):
     response.headers["X-Request-ID"] = db.request_id()
     return response
-
-
-def _code(error: HTTPException) -> str:
-    return (error.name or "error").lower().replace(" ", "_")
-
-
-def _scheduling_problem(error: SchedulingError):
-    """A refusal as a problem: field errors (``errors``) as in validation problems, any
-    other details as the current ``state``."""
-    details = dict(error.details)
-    extra = {"errors": details.pop("errors")} if "errors" in details else {}
-    if details:
-        extra["state"] = details
-    return problem(error.status, error.code, error.message, **extra)
-
-
-def _authenticate():
-    """Resolve the caller once per request; refuse anonymous callers with 401."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = tokens.authenticate(db.session(), header[7:].strip())
-        pm = current_app.extensions["sis_appointments"].pm
-        user = pm.hook.appointments_get_user(user_key=token.user_key) if token else None
-        if user is None:
-            return _unauthorized("the token is unknown, revoked or expired")
-        if request.method not in SAFE_METHODS and token.scopes != "write":
-            return problem(403, "read_only_token", "this token may only read")
-        g._appt_api_actor = user
-        return None
-    identity = permissions.current_identity()
-    if identity is None:
-        return _unauthorized("log in, or send a personal token as Authorization: Bearer")
-    if request.method not in SAFE_METHODS:
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken"))
-        except ValidationError:
-            return problem(400, "csrf", "a session-authenticated write needs a valid "
-                                        "X-CSRFToken header")
-    g._appt_api_actor = identity
-    return None
-
-
-def _unauthorized(detail: str):
-    response = problem(401, "unauthenticated", detail)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="sis-appointments"'
-    return response
-
-
-def actor() -> SisUser:
-    """The authenticated caller of the current API request."""
-    return g._appt_api_actor
 
 
 def init_api(app: Flask, settings: dict) -> ProblemApi:

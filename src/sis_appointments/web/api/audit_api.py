@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.platform import audit
 from sis_appointments.web import db
-from sis_appointments.web.api import actor, paging
+from sis_appointments.web.api import paging
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import Instant, Strict
 
 blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sis_appointments.services.platform import batch
 from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.web import db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import (
     BookingCreate,
     Problem,

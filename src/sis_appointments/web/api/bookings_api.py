@@ -8,7 +8,8 @@ from marshmallow import Schema, fields
 from sis_appointments.services.accounts import access
 from sis_appointments.services.scheduling import booking, queries
 from sis_appointments.web import ID, db, permissions
-from sis_appointments.web.api import actor, paging
+from sis_appointments.web.api import paging
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import (
     Attendance,
     BookingOut,

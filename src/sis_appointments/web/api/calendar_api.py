@@ -9,7 +9,7 @@ from sis_appointments.notify.delivery import calendar_domain
 from sis_appointments.services.notifications import inbox
 from sis_appointments.services.reports import calendars
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
@@ -59,7 +59,7 @@ def new_feed():
     """A private subscription URL for calendar programs; a new one replaces the old."""
     token = inbox.new_feed_token(db.session(), user=actor())
     return {"token": token,
-            "url": url_for("appointments_inbox.feed", token=token, _external=True)}
+            "url": url_for("appointments_me.feed", token=token, _external=True)}
 
 
 @blp.route("/feed", methods=["DELETE"])

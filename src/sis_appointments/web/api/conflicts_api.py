@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.scheduling import conflicts
 from sis_appointments.web import db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import Instant, Strict
 from sis_appointments.web.api.serialize import booking_json
 

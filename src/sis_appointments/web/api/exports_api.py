@@ -6,7 +6,7 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from sis_appointments.services.reports import exports
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import Range
 
 TEXT = {"type": "string"}

@@ -1,4 +1,4 @@
-"""The Idempotency-Key header on API POSTs (see services/idempotency.py)."""
+"""The Idempotency-Key header on API POSTs (see services/platform/idempotency.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from flask import Response, g, request
 
 from sis_appointments.services.platform import idempotency
 from sis_appointments.web import db
+from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.problem import problem
 
 HEADER = "Idempotency-Key"
 
@@ -15,8 +17,6 @@ def before():
     key = request.headers.get(HEADER)
     if request.method != "POST" or key is None:
         return None
-    from sis_appointments.web.api import actor, problem
-
     if not 1 <= len(key) <= 200:
         return problem(400, "bad_idempotency_key", "Idempotency-Key must be 1-200 characters")
     found = idempotency.reserve(db.session(), user_key=actor().key, key=key,

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.scheduling import series
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import Strict, _zone
 
 blp = Blueprint("appointments_api_series", __name__, url_prefix="/series",

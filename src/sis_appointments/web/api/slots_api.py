@@ -8,7 +8,8 @@ from marshmallow import Schema, fields
 from sis_appointments.domain.timezones import zone
 from sis_appointments.services.scheduling import booking, queries, slots, waitlist
 from sis_appointments.web import ID, db, permissions
-from sis_appointments.web.api import actor, caching, paging
+from sis_appointments.web.api import caching, paging
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import (
     BookingCreate,
     BookingOut,

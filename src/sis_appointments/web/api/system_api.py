@@ -9,7 +9,7 @@ from sis_appointments.notify import delivery
 from sis_appointments.services.notifications import outbox
 from sis_appointments.services.platform import settings
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import (
     JobOut,
     OutboxOut,

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import TokenCreate, TokenOut
 
 blp = Blueprint("appointments_api_tokens", __name__, url_prefix="/tokens",

@@ -11,7 +11,7 @@ from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import AppointmentType
 from sis_appointments.services.scheduling import appointment_types
 from sis_appointments.web import ID, db
-from sis_appointments.web.api import actor
+from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import (
     OccurrenceOut,
     PreviewIn,
