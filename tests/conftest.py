@@ -70,7 +70,8 @@ def _whole_suite(config) -> bool:
     return (all(os.path.abspath(a.split("::")[0]) == str(config.rootpath / "tests")
                 for a in config.args)
             and not config.option.keyword and not config.option.markexpr
-            and not config.getoption("deselect") and not config.option.collectonly)
+            and not config.getoption("deselect") and not config.option.collectonly
+            and not config.getoption("lf", False) and not config.getoption("stepwise", False))
 
 
 @pytest.hookimpl(optionalhook=True)
