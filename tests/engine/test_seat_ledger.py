@@ -113,10 +113,10 @@ def _wait_until_blocked(engine, timeout=10.0) -> None:
 
 @pytest.mark.own_database  # a thread commits beside the test: a fresh database (conftest)
 @pytest.mark.parametrize("order", ["slot then booking", "booking then slot"])
+@pytest.mark.parametrize("database_url", [  # SQLite has one writer at a time: no row locks
+    pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_merging_beside_a_writer_on_the_same_rows_neither_fails_nor_deadlocks(
         order, engine, sessions, session, create_slot):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: no row locks to order")
     slot = create_slot(start=at(2), capacity=2)
     booking.book(session, actor=student("old"), slot_id=slot.id, now=NOW)
     booking.book(session, actor=student("new"), slot_id=slot.id, now=NOW)
