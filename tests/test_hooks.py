@@ -15,7 +15,7 @@ from sis_appointments import hookimpl, init_app
 from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.hooks import sisspec, specs
 from sis_appointments.models import AuditEntry, metadata
-from sis_appointments.services.platform import audit, events
+from sis_appointments.services.platform import audit, events, tx
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 SPEC_MODULES = (sisspec, specs)
@@ -70,10 +70,11 @@ def _audit_and_announce(session, name):
 def test_events_reach_the_host_only_after_commit(app, session, event_recorder):
     recorder = event_recorder
     names = [n.removeprefix("appointments_") for n in event_hook_names()]
-    for name in names:
-        _audit_and_announce(session, name)
-    assert recorder.seen == [], "nothing is announced before commit"
-    session.commit()
+    with tx.transaction(session):
+        for name in names:
+            _audit_and_announce(session, name)
+        session.flush()
+        assert recorder.seen == [], "nothing is announced before commit"
     assert [hook for hook, _ in recorder.seen] == [f"appointments_{n}" for n in names]
     assert all(event.entity_id == 1 for _, event in recorder.seen)
 
@@ -94,8 +95,8 @@ def test_a_failing_host_listener_does_not_undo_the_commit(app, session, caplog):
             raise RuntimeError("listener bug")
 
     app.extensions["sis_plugins"].register(Broken())
-    _audit_and_announce(session, "booking_created")
-    session.commit()
+    with tx.transaction(session):
+        _audit_and_announce(session, "booking_created")
     assert len(session.scalars(select(AuditEntry)).all()) == 1
     assert "appointments_booking_created failed" in caplog.text
 

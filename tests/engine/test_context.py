@@ -13,15 +13,15 @@ from sis_appointments.services.scheduling import booking
 
 
 def test_a_plain_session_commit_runs_no_plugin_code(engine, sessions):
-    assert sa_event.contains(sessions, "after_commit", events._deliver)
-    assert not sa_event.contains(Session, "after_commit", events._deliver)
+    assert sa_event.contains(sessions, "after_commit", events._committed)
+    assert not sa_event.contains(Session, "after_commit", events._committed)
     assert not sa_event.contains(Session, "after_rollback", events._discard)
 
 
 def test_events_wait_in_the_session_until_commit_and_go_after_it(
         session, sessions, create_slot):
     heard = []
-    events.subscribe(sessions, lambda event, bind: heard.append(event.name))
+    events.subscribe(sessions, lambda event, session: heard.append(event.name))
     fresh = sessions()
     assert isinstance(fresh, AppointmentsSession) and fresh.pending_events == []
     booking.book(fresh, actor=student("s1"), slot_id=create_slot(start=at(2)).id, now=NOW)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pluggy
 from flask import current_app, url_for
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from demo_sis.extensions import db
 from demo_sis.models import Student, User
@@ -39,7 +40,10 @@ def _student_record(student: Student) -> StudentRecord:
 
 
 def _user(key) -> User | None:
-    return db.session.get(User, int(key)) if str(key).isdigit() else None
+    """The user with their student record, in one query."""
+    if not str(key).isdigit():
+        return None
+    return db.session.get(User, int(key), options=[joinedload(User.student)])
 
 
 @hookimpl(optionalhook=True)

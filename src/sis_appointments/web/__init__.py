@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app
 
 from sis_appointments.domain.timezones import format_local
 from sis_appointments.resources import package_path
+from sis_appointments.services.platform import sis
 
 DEFAULT_BASE_TEMPLATE = "appointments/_partials/standalone_base.html"
 # Route converter for row IDs: larger numbers are no ID of ours (and overflow the database).
@@ -32,11 +33,10 @@ def require_valid(form) -> None:
 
 
 def user_name(user_key: str) -> str:
-    """The host's name for a user key, or the key itself if the host does not know it."""
-    user = current_app.extensions["sis_appointments"].pm.hook.appointments_get_user(
-        user_key=user_key
-    )
-    return user.name if user else user_key
+    """The SIS's name for a user key, or the key itself; asked once per key and request."""
+    from sis_appointments.web import db
+
+    return sis.user_name(db.session(), user_key)
 
 
 def register_filters(app) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room
-from sqlalchemy.orm import Session
 
 from sis_appointments.models import AppointmentType
 from sis_appointments.services.accounts import access, tokens
@@ -32,7 +31,7 @@ def init_sockets(app: Flask, settings: dict) -> SocketIO:
     socketio.on_event("disconnect", _disconnect, namespace=NAMESPACE)
     socketio.on_event("join", _join, namespace=NAMESPACE)
     events.subscribe(app.extensions["sis_appointments"].sessionmaker,
-                     lambda event, bind: emit_for(socketio, event, bind))
+                     lambda event, session: emit_for(socketio, event, session))
     return socketio
 
 
@@ -75,8 +74,7 @@ def _join(data):
     return {"ok": allowed, "room": room}
 
 
-def emit_for(socketio: SocketIO, event, bind) -> None:
+def emit_for(socketio: SocketIO, event, session) -> None:
     """Send the socket messages one committed AppointmentEvent means (``live.messages``)."""
-    with Session(bind=bind) as session:
-        for message in live.messages(session, event):
-            socketio.emit(message.event, message.payload, to=message.room, namespace=NAMESPACE)
+    for message in live.messages(session, event):
+        socketio.emit(message.event, message.payload, to=message.room, namespace=NAMESPACE)

@@ -51,7 +51,8 @@ def messages(session: Session, event: AppointmentEvent) -> list[Message]:
     rooms = {f"type:{slot.type_id}", f"host:{slot.host_key}"}
     for changed in touched.values():
         if changed is not None:
-            out += _availability(session, changed, rooms) + _positions(session, changed)
+            line = _line(session, changed)
+            out += _availability(changed, line, rooms) + _positions(changed, line)
     return out
 
 
@@ -61,14 +62,14 @@ def _line(session: Session, slot: Slot) -> list[WaitlistEntry]:
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
 
 
-def _availability(session: Session, slot: Slot, rooms: set[str]) -> list[Message]:
+def _availability(slot: Slot, line: list[WaitlistEntry], rooms: set[str]) -> list[Message]:
     payload = {"slot_id": slot.id, "remaining": slot.remaining, "capacity": slot.capacity,
-               "waitlist_length": len(_line(session, slot)), "status": slot.status}
+               "waitlist_length": len(line), "status": slot.status}
     return [Message("slot.availability", payload, room)
             for room in sorted({f"type:{slot.type_id}", f"host:{slot.host_key}", *rooms})]
 
 
-def _positions(session: Session, slot: Slot) -> list[Message]:
+def _positions(slot: Slot, line: list[WaitlistEntry]) -> list[Message]:
     return [Message("waitlist.position", {"slot_id": slot.id, "entry_id": entry.id,
                                           "position": place}, f"user:{entry.student_key}")
-            for place, entry in enumerate(_line(session, slot), start=1)]
+            for place, entry in enumerate(line, start=1)]

@@ -37,7 +37,7 @@ def _recipients(session: Session, event: AppointmentEvent) -> list[tuple[str, st
     if "slot_id" not in data and event.name != "digest":
         return []  # nothing names the people concerned (webhooks still hear of it)
     if event.name in BOOKING_EVENTS:
-        host_key = session.scalar(select(Slot.host_key).where(Slot.id == data["slot_id"]))
+        host_key = session.get(Slot, data["slot_id"]).host_key  # loaded by the change
         return [(data["student_key"], "student"), (host_key, "staff")]
     if event.name in STUDENT_ONLY:
         return [(data["student_key"], "student")]

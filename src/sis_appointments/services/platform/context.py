@@ -26,6 +26,7 @@ class ServiceContext:
     settings: dict = field(default_factory=dict)
     channels: tuple[str, ...] = BUILTIN_CHANNELS
     listeners: list[Callable] = field(default_factory=list)
+    after_commit: Callable | None = None  # events.deliver, run by tx.transaction
 
 
 class AppointmentsSession(Session):
@@ -37,4 +38,6 @@ class AppointmentsSession(Session):
         self.context = context
         self.request_id = request_id
         self.pending_events: list[AppointmentEvent] = []
+        self.committed_events: list[AppointmentEvent] = []
         self.in_batch = False
+        self.memo: dict = {}  # the SIS's answers, for this unit of work (services.platform.sis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import SisUser
@@ -75,8 +76,14 @@ VALIDATORS = {"horizon_days": _days, "reminder_lead_minutes": lead_minutes,
 
 
 def get(session: Session, key: str):
-    row = session.get(Setting, key)
-    return DEFAULTS[key] if row is None else row.value
+    """A setting as set, else its default; the table is read once per unit of work."""
+    memo = getattr(session, "memo", None)
+    if memo is None:
+        row = session.get(Setting, key)
+        return DEFAULTS[key] if row is None else row.value
+    if "settings" not in memo:
+        memo["settings"] = dict(session.execute(select(Setting.key, Setting.value)).all())
+    return memo["settings"].get(key, DEFAULTS[key])
 
 
 def all_settings(session: Session, *, actor: SisUser) -> dict:
@@ -101,6 +108,7 @@ def put(session: Session, *, actor: SisUser, key: str, value) -> None:
             row = Setting(key=key)
             session.add(row)
         row.value, row.updated_by = value, actor.key
+        session.memo.pop("settings", None)
         audit.record(session, actor_key=actor.key, action="setting.changed",
                      entity_type="setting", entity_id=key, before=before, after={"value": value})
 

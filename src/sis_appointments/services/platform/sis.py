@@ -25,16 +25,30 @@ def _hook(session: Session):
     return session.context.pm.hook
 
 
+def _asked(session: Session, question: str, key: str, ask):
+    """The SIS's answer to ``question`` about ``key``, asked once per unit of work (the memo
+    is cleared when the session commits or rolls back)."""
+    memo = session.memo
+    if (question, key) not in memo:
+        memo[question, key] = ask()
+    return memo[question, key]
+
+
 def student(session: Session, student_key: str) -> Student | None:
-    return _hook(session).appointments_get_student(student_key=student_key)
+    return _asked(session, "student", student_key,
+                  lambda: _hook(session).appointments_get_student(student_key=student_key))
+
+
+def user(session: Session, user_key: str):
+    """A SIS user (staff or student) by key, or None."""
+    return _asked(session, "user", user_key,
+                  lambda: _hook(session).appointments_get_user(user_key=user_key))
 
 
 def person(session: Session, key: str, default_zone: str) -> Person | None:
     """A user (staff or student) as the host knows them now; an unknown or unusable zone
     becomes ``default_zone``."""
-    hook = _hook(session)
-    found = hook.appointments_get_user(user_key=key) or hook.appointments_get_student(
-        student_key=key)
+    found = user(session, key) or student(session, key)
     if found is None:
         return None
     return Person(key, found.name, found.email,
@@ -49,8 +63,8 @@ def name(session: Session, key: str) -> str:
 
 def user_name(session: Session, key: str) -> str:
     """A host user's name from the user look-up alone, or the key itself."""
-    user = _hook(session).appointments_get_user(user_key=key)
-    return user.name if user else key
+    found = user(session, key)
+    return found.name if found else key
 
 
 def busy_times(session: Session, student_key: str, start: datetime, end: datetime

@@ -35,6 +35,9 @@ def transaction(session: Session):
     except BaseException:
         session.rollback()
         raise
+    context = getattr(session, "context", None)
+    if context is not None and context.after_commit is not None:
+        context.after_commit(session)  # announce the committed events (events.deliver)
 
 
 def _retryable(exc: DBAPIError) -> bool:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.domain import rules
 from sis_appointments.domain.errors import Conflict, RuleViolation
-from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, utcnow
+from sis_appointments.models import Booking, Slot, utcnow
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, events, tx
 from sis_appointments.services.scheduling import eligibility, seats, waitlist
@@ -57,14 +56,8 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
             raise Conflict("this slot is not open for booking", code="slot_closed")
         seats.take_or_refuse(session, slot)
         seats.lock_people(session, student_key)
-        already = session.scalar(select(Booking.id).where(
-            Booking.slot_id == slot.id, Booking.student_key == student_key,
-            Booking.status.in_(ACTIVE_BOOKING_STATUSES)))
-        if already:
-            raise Conflict("the student already holds this slot", code="already_booked",
-                           booking_id=already)
         eligibility.check(session, slot, student_key, now, overridable=not override)
-        booking = Booking(slot_id=slot.id, student_key=student_key, reason=reason,
+        booking = Booking(slot=slot, student_key=student_key, reason=reason,
                           booked_by=actor.key)
         tx.add_unique(session, booking, "the student already holds this slot", "already_booked")
         audit.record(session, actor_key=actor.key, action="booking.created",

@@ -56,7 +56,7 @@ def check(session: Session, slot: Slot, student_key: str, now: datetime, *,
 
     ``overridable=False`` skips the rules staff may override; ``window=False`` skips only the
     booking window (waitlist promotions); ``ignore_booking`` leaves out the booking being
-    moved.
+    moved. Holding ``slot`` already is ``already_booked``; one query reads what they hold.
     """
     record = sis.student(session, student_key)
     if record is None or not record.active:
@@ -66,12 +66,15 @@ def check(session: Session, slot: Slot, student_key: str, now: datetime, *,
         raise RuleViolation("this slot has already started", code="slot_in_past")
     wanted = Interval(slot.start_utc, slot.end_utc)
     held = [row for row in session.execute(
-        select(Booking.id, Slot.start_utc, Slot.end_utc, Slot.type_id)
+        select(Booking.id, Booking.slot_id, Slot.start_utc, Slot.end_utc, Slot.type_id)
         .join(Booking.slot)
         .where(Booking.student_key == student_key,
                Booking.status.in_(ACTIVE_BOOKING_STATUSES), Slot.end_utc > now)
     ).all() if row.id != ignore_booking]
     for row in held:
+        if row.slot_id == slot.id:
+            raise Conflict("the student already holds this slot", code="already_booked",
+                           booking_id=row.id)
         if Interval(row.start_utc, row.end_utc).overlaps(wanted):
             raise Conflict("the student already has an appointment at that time",
                            code="student_overlap", booking_id=row.id)

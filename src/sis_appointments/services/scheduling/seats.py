@@ -19,6 +19,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from sis_appointments.domain.errors import Conflict
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry
@@ -48,30 +50,46 @@ def lock_people(session: Session, *keys: str) -> None:
                         {"k": int.from_bytes(digest, "big", signed=True)})
 
 
+def _note(session: Session, slot_id: int, booked: int | None) -> None:
+    """Keep a loaded slot's count as the statement left it (no re-read needed)."""
+    loaded = session.identity_map.get(identity_key(Slot, slot_id))
+    if loaded is not None and booked is not None:
+        set_committed_value(loaded, "booked", booked)
+
+
 def take(session: Session, slot: Slot) -> bool:
     """Atomically take one seat of an open slot; False if none is left."""
-    taken = session.execute(
+    booked = session.execute(
         update(Slot)
         .where(Slot.id == slot.id, Slot.status == "open", Slot.booked < Slot.capacity)
-        .values(booked=Slot.booked + 1)
+        .values(booked=Slot.booked + 1).returning(Slot.booked)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    return taken == 1
+    ).scalar()
+    _note(session, slot.id, booked)
+    return booked is not None
 
 
 def release(session: Session, slot_id: int) -> None:
     """Give one seat of ``slot_id`` back."""
-    session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - 1)
-                    .execution_options(synchronize_session=False))
+    booked = session.execute(
+        update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - 1)
+        .returning(Slot.booked).execution_options(synchronize_session=False)).scalar()
+    _note(session, slot_id, booked)
 
 
 def summary(session: Session, slot: Slot) -> dict:
-    """What a client needs after losing a race: seats left and the waitlist's length."""
-    session.refresh(slot)
-    waiting = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
-        WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
-    return {"slot_id": slot.id, "capacity": slot.capacity, "booked": slot.booked,
-            "remaining": slot.remaining, "waitlist_length": waiting, "status": slot.status}
+    """What a client needs after losing a race: seats left and the waitlist's length, read
+    in one statement."""
+    waiting = (select(func.count()).select_from(WaitlistEntry)
+               .where(WaitlistEntry.slot_id == slot.id,
+                      WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+               .scalar_subquery())
+    row = session.execute(select(Slot.capacity, Slot.booked, Slot.status, waiting)
+                          .where(Slot.id == slot.id)).one()
+    _note(session, slot.id, row.booked)
+    return {"slot_id": slot.id, "capacity": row.capacity, "booked": row.booked,
+            "remaining": max(row.capacity - row.booked, 0), "waitlist_length": row[3],
+            "status": row.status}
 
 
 def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full") -> None:

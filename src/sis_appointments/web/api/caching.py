@@ -28,7 +28,7 @@ def init_cache(app: Flask, settings: dict) -> Cache:
     cache = Cache(config=config)
     cache.init_app(app)
     events.subscribe(app.extensions["sis_appointments"].sessionmaker,
-                     lambda event, bind: _bump(cache))
+                     lambda event, session: _bump(cache))
     return cache
 
 
