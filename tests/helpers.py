@@ -98,3 +98,26 @@ def hook_reference():
         sys.modules["hook_reference"] = module  # dataclasses look their module up
         loader.exec_module(module)
     return sys.modules["hook_reference"]
+
+
+@contextmanager
+def count_statements(app):
+    """Every SQL statement the app's engines (the SIS's and the plugin's) send inside the
+    block, as a list of their first lines."""
+    from demo_sis.extensions import db
+    from sqlalchemy import event
+
+    with app.app_context():
+        engines = [db.engine, app.extensions["sis_appointments"].engine]
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()[:8]))
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)

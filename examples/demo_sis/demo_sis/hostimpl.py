@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from demo_sis.extensions import db
-from demo_sis.models import Student, User
+from demo_sis.models import Student, TimetableEntry, User
 from sis_appointments.contract import BusyTime, SisUser
 from sis_appointments.contract import Student as StudentRecord
 
@@ -58,6 +58,14 @@ def appointments_get_user(user_key):
 
 
 @hookimpl(optionalhook=True)
+def appointments_get_users(user_keys):
+    ids = [int(k) for k in user_keys if str(k).isdigit()]
+    rows = db.session.scalars(select(User).options(joinedload(User.student))
+                              .where(User.id.in_(ids))) if ids else []
+    return {str(user.id): _host_user(user) for user in rows}
+
+
+@hookimpl(optionalhook=True)
 def appointments_get_student(student_key):
     user = _user(student_key)
     return _student_record(user.student) if user and user.student else None
@@ -77,10 +85,12 @@ def appointments_search_students(query, limit):
 
 @hookimpl(optionalhook=True)
 def appointments_busy_times(student_key, start, end):
-    user = _user(student_key)
-    if user is None or user.student is None:
+    if not str(student_key).isdigit():
         return []
-    return weekly_busy_times(user.student.classes, start, end,
+    classes = db.session.scalars(select(TimetableEntry).where(
+        TimetableEntry.student_id == int(student_key))
+        .order_by(TimetableEntry.weekday, TimetableEntry.start)).all()
+    return weekly_busy_times(classes, start, end,
                              ZoneInfo(current_app.config["DEMO_SIS_TIMEZONE"]))
 
 

@@ -37,6 +37,16 @@ def appointments_get_user(user_key):
 
 
 @hookspec(firstresult=True)
+def appointments_get_users(user_keys):
+    """Return the ``SisUser`` of each key in ``user_keys`` at once, as a dict by key (unknown
+    keys left out), or None to have each asked through ``appointments_get_user``. Optional;
+    pages listing many people ask it once instead of once per person.
+
+    Stops at the first non-None answer.
+    """
+
+
+@hookspec(firstresult=True)
 def appointments_get_student(student_key):
     """Return the ``Student`` with key ``student_key`` from the host's directory, or None.
 

@@ -20,6 +20,7 @@ from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Notification, Slot, utcnow
 from sis_appointments.services.accounts import access
 from sis_appointments.services.notifications import preferences
+from sis_appointments.services.platform import sis
 
 BOOKING_EVENTS = ("booking_created", "booking_cancelled", "booking_rescheduled",
                   "waitlist_promoted", "reminder")
@@ -92,8 +93,10 @@ def listed(session: Session, *, actor: SisUser, status: str = "dead",
            limit: int = 100) -> list[Notification]:
     """Notifications by delivery status, newest first (for admins)."""
     access.require_admin(actor, "see the notification outbox")
-    return list(session.scalars(select(Notification).where(Notification.status == status)
-                                .order_by(Notification.id.desc()).limit(limit)))
+    found = list(session.scalars(select(Notification).where(Notification.status == status)
+                                 .order_by(Notification.id.desc()).limit(limit)))
+    sis.users(session, {n.recipient_key for n in found})  # the page names them: ask once
+    return found
 
 
 def counts(session: Session, *, actor: SisUser) -> dict[str, int]:

@@ -45,6 +45,20 @@ def user(session: Session, user_key: str):
                   lambda: _hook(session).appointments_get_user(user_key=user_key))
 
 
+def users(session: Session, keys) -> dict:
+    """Several SIS users at once (one batched question where the SIS answers it, else one
+    per key), remembered for the unit of work like ``user``."""
+    memo = session.memo
+    wanted = [k for k in dict.fromkeys(keys) if ("user", k) not in memo]
+    if wanted:
+        found = _hook(session).appointments_get_users(user_keys=wanted)
+        if found is None:
+            found = {k: _hook(session).appointments_get_user(user_key=k) for k in wanted}
+        for key in wanted:
+            memo["user", key] = found.get(key)
+    return {key: memo["user", key] for key in keys}
+
+
 def person(session: Session, key: str, default_zone: str) -> Person | None:
     """A user (staff or student) as the host knows them now; an unknown or unusable zone
     becomes ``default_zone``."""

@@ -18,7 +18,9 @@ def book_page(session: Session, student_key: str, type_id: int | None = None,
               now: datetime | None = None) -> list[Slot]:
     """What a student's book page lists: ``bookable`` slots from now to the horizon."""
     now = now or utcnow()
-    return bookable(session, student_key, now, now + BOOK_PAGE_HORIZON, type_id)
+    found = bookable(session, student_key, now, now + BOOK_PAGE_HORIZON, type_id)
+    sis.users(session, {s.host_key for s in found})  # the page names them: ask once
+    return found
 
 
 def for_student(session: Session, student_key: str, start: datetime, end: datetime,

@@ -19,6 +19,7 @@ from sis_appointments.models import (
 )
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
+from sis_appointments.services.platform import sis
 
 
 def student_bookings(
@@ -63,7 +64,9 @@ def dashboard_slots(session: Session, actor: SisUser,
     )
     if hosts is not None:
         query = query.where(Slot.host_key.in_(hosts))
-    return list(session.scalars(query)), hosts
+    found = list(session.scalars(query))
+    sis.users(session, {s.host_key for s in found})  # the page names them: ask once
+    return found, hosts
 
 
 def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistEntry, int]]:
