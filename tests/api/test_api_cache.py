@@ -66,3 +66,20 @@ def test_the_cache_in_redis(make_app, redis_url, session, create_user):
     assert staff.get("/slots", query_string=window()).get_json()["items"][0]["remaining"] == 1
     student.post(f"/slots/{slot['id']}/bookings")
     assert staff.get("/slots", query_string=window()).get_json()["items"][0]["remaining"] == 0
+
+
+def test_a_token_revoked_on_one_worker_stops_at_once_on_another_sharing_redis(
+        make_app, redis_url, session, create_user):
+    from api.conftest import Caller
+
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
+
+    one, two = (make_app(SIS_APPOINTMENTS_REDIS_URL=redis_url) for _ in range(2))
+    user = create_user(role="staff")
+    actor = SisUser(key=user.key, name=user.name, roles=frozenset({"staff"}))
+    row, secret = tokens.create(session, actor=actor, name="t", scope="write")
+    on_one, on_two = Caller(one.test_client(), secret), Caller(two.test_client(), secret)
+    assert on_one.get("/me").status_code == 200  # resolved, and trusted for a while
+    assert on_two.delete(f"/tokens/{row.id}").status_code == 200
+    assert on_one.get("/me").status_code == 401

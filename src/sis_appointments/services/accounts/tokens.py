@@ -17,7 +17,8 @@ from sis_appointments.services.platform import audit, tx
 PREFIX = "sisappt_"
 
 
-def _hash(token: str) -> str:
+def digest(token: str) -> str:
+    """What is stored of a token: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -33,7 +34,7 @@ def create(session: Session, *, actor: SisUser, name: str, scope: str = "read",
     now = now or utcnow()
 
     def work() -> ApiToken:
-        row = ApiToken(user_key=user_key, name=name, prefix=secret[:12], token_hash=_hash(secret),
+        row = ApiToken(user_key=user_key, name=name, prefix=secret[:12], token_hash=digest(secret),
                        scopes=scope, expires_at=now + timedelta(days=expires_in_days))
         session.add(row)
         session.flush()
@@ -70,7 +71,7 @@ def listed(session: Session, actor: SisUser) -> list[ApiToken]:
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
     """The live token matching ``secret`` (not revoked, not expired), or None."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(secret)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
     return row

@@ -1,15 +1,29 @@
 """Who is calling: the SIS's session (writes then need the X-CSRFToken header) or a personal
-token (``Authorization: Bearer ...``; read tokens may only read)."""
+token (``Authorization: Bearer ...``; read tokens may only read).
+
+A token once resolved (its row and the SIS's user) is trusted by this process for
+``TOKEN_TTL`` seconds, so a hit costs no SQL. Revoking a token through the API bumps a
+generation kept with the response cache: with Redis every worker drops its resolved tokens
+at once; without Redis (one process, or workers sharing nothing) other processes stop
+accepting it within ``TOKEN_TTL``. Expiry is checked on every request.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import g, request
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from sis_appointments.contract import SisUser
+from sis_appointments.models import utcnow
 from sis_appointments.services.accounts import tokens
+from sis_appointments.services.platform import sis
 from sis_appointments.web import db, permissions
+from sis_appointments.web.api import caching
 from sis_appointments.web.api.problem import problem
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -19,14 +33,12 @@ def authenticate():
     """Resolve the caller once per request; refuse anonymous callers with 401."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        token = tokens.authenticate(db.session(), header[7:].strip())
-        pm = current_app.extensions["sis_appointments"].pm
-        user = pm.hook.appointments_get_user(user_key=token.user_key) if token else None
-        if user is None:
+        known = _token(header[7:].strip())
+        if known is None:
             return _unauthorized("the token is unknown, revoked or expired")
-        if request.method not in SAFE_METHODS and token.scopes != "write":
+        if request.method not in SAFE_METHODS and known.scopes != "write":
             return problem(403, "read_only_token", "this token may only read")
-        g._appt_api_actor = user
+        g._appt_api_actor = known.user
         return None
     identity = permissions.current_identity()
     if identity is None:
@@ -39,6 +51,42 @@ def authenticate():
                                         "X-CSRFToken header")
     g._appt_api_actor = identity
     return None
+
+
+TOKEN_TTL = 30.0  # seconds a resolved token is trusted without asking the database again
+_KNOWN_LIMIT = 10_000  # resolved tokens kept per process
+
+
+@dataclass(frozen=True)
+class _Known:
+    user: SisUser
+    scopes: str
+    expires_at: datetime | None
+    until: float  # time.monotonic() after which it is asked again
+    generation: int
+
+
+_known: dict[str, _Known] = {}
+
+
+def _token(secret: str) -> _Known | None:
+    """The caller behind a token: from this process's memory, or the database and the SIS."""
+    digest, generation = tokens.digest(secret), caching.token_generation()
+    known = _known.get(digest)
+    if (known is not None and known.generation == generation
+            and known.until > time.monotonic()
+            and (known.expires_at is None or known.expires_at > utcnow())):
+        return known
+    row = tokens.authenticate(db.session(), secret)
+    user = sis.user(db.session(), row.user_key) if row else None
+    if user is None:
+        _known.pop(digest, None)
+        return None
+    if len(_known) >= _KNOWN_LIMIT:
+        _known.clear()
+    _known[digest] = known = _Known(user, row.scopes, row.expires_at,
+                                    time.monotonic() + TOKEN_TTL, generation)
+    return known
 
 
 def _unauthorized(detail: str):

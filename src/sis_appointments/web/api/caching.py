@@ -37,6 +37,20 @@ def _bump(cache: Cache) -> None:
         cache.set(GENERATION, 1, timeout=0)
 
 
+TOKENS = "tokens"  # the generation of resolved API tokens (auth.py)
+
+
+def token_generation() -> int:
+    return _cache().get(TOKENS) or 0
+
+
+def forget_tokens() -> None:
+    """Make every process that shares the cache resolve tokens afresh (after a revocation)."""
+    cache = _cache()
+    if cache.cache.inc(TOKENS) is None:
+        cache.set(TOKENS, 1, timeout=0)
+
+
 def _cache() -> Cache:
     return current_app.extensions["sis_appointments"].cache
 

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db
+from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas import TokenCreate, TokenOut
 
@@ -35,5 +36,8 @@ def create_token(body):
 @blp.route(f"/<{ID}:token_id>", methods=["DELETE"])
 @blp.response(200, TokenOut)
 def revoke_token(token_id: int):
-    """Revoke a token at once."""
-    return tokens.revoke(db.session(), actor=actor(), token_id=token_id)
+    """Revoke a token at once (every worker sharing Redis stops accepting it at once; see
+    the README for a setup without Redis)."""
+    revoked = tokens.revoke(db.session(), actor=actor(), token_id=token_id)
+    caching.forget_tokens()
+    return revoked
