@@ -27,7 +27,7 @@ from sis_appointments.models import JobLease, utcnow
 from sis_appointments.notify import delivery
 from sis_appointments.services.accounts import access
 from sis_appointments.services.notifications import reminders
-from sis_appointments.services.platform import tx
+from sis_appointments.services.platform import idempotency, tx
 from sis_appointments.services.scheduling import series, waitlist
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ JOBS = {job.name: job for job in (
     Job("extend_horizon", timedelta(hours=6),
         lambda state, s: f"{series.extend_all(s)} slots created"),
     Job("prune", timedelta(hours=24),
-        lambda state, s: f"{delivery.prune(s)} delivered notifications forgotten"),
+        lambda state, s: f"{delivery.prune(s)} delivered notifications and "
+                         f"{idempotency.prune(s)} idempotency keys forgotten"),
     Job("digest", timedelta(hours=1), lambda state, s: "{} digests".format(
         reminders.queue_digests(
             s, default_zone=state.settings["SIS_APPOINTMENTS_DEFAULT_TIMEZONE"]))),

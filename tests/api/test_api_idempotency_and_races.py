@@ -92,3 +92,29 @@ def test_two_clients_race_for_the_last_seat(make_caller, app, session):
     assert sorted(r.status_code for r in responses) == [201, 409]
     lost = next(r for r in responses if r.status_code == 409).get_json()
     assert lost["code"] == "slot_full" and lost["state"]["remaining"] == 0
+
+
+def test_a_key_whose_work_committed_without_an_answer_says_so_after_its_lease(
+        make_caller, session):
+    from datetime import timedelta
+
+    from sis_appointments.models import IdempotencyKey, utcnow
+    from sis_appointments.services.platform import idempotency
+
+    staff = make_caller(role="staff")
+    slot = make_slot(staff, make_type(staff, capacity=3)["id"], start())
+    ana = make_caller()
+    path = f"/slots/{slot['id']}/bookings"
+    wanted = idempotency.request_of(ana.key, "k", "POST", "/api/appointments/v1" + path, b"{}")
+    row = IdempotencyKey(user_key=ana.key, key="k", method="POST", path=wanted.path,
+                         body_hash=wanted.body_hash, created_at=utcnow())
+    session.add(row)
+    session.commit()
+    running = ana.post(path, json={}, headers={"Idempotency-Key": "k"})
+    assert (running.status_code, running.get_json()["code"]) == (409, "idempotency_in_progress")
+    row.created_at = utcnow() - idempotency.LEASE - timedelta(seconds=1)
+    session.commit()
+    lost = ana.post(path, json={}, headers={"Idempotency-Key": "k"})
+    assert (lost.status_code, lost.get_json()["code"]) == (409, "idempotency_completed")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Booking)) == 0

@@ -41,3 +41,7 @@ class AppointmentsSession(Session):
         self.committed_events: list[AppointmentEvent] = []
         self.in_batch = False
         self.memo: dict = {}  # the SIS's answers, for this unit of work (services.platform.sis)
+        # Run first in the next write transaction, once (e.g. claiming an Idempotency-Key).
+        self.on_begin: list[Callable[[Session], None]] = []
+        self.claiming: list = []  # Idempotency-Keys claimed in the open transaction
+        self.claimed: list = []  # ... and those whose transaction committed

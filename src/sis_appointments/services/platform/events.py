@@ -46,6 +46,8 @@ def announce(session: AppointmentsSession, event: AppointmentEvent) -> None:
 def _committed(session: AppointmentsSession) -> None:
     session.committed_events += session.pending_events
     session.pending_events = []
+    session.claimed += session.claiming
+    session.claiming = []
     session.memo.clear()  # the next unit of work asks the SIS afresh
 
 
@@ -71,4 +73,5 @@ def _discard(session: AppointmentsSession) -> None:
     if session.in_nested_transaction():
         return  # only a savepoint rolled back; its caller trims what it queued
     session.pending_events = []
+    session.claiming = []
     session.memo.clear()

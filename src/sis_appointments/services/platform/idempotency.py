@@ -1,8 +1,12 @@
 """Idempotency keys: a POST repeated with the same key gets the first response, once.
 
-The key is reserved in its own committed transaction before the work starts, so of two
-concurrent requests with one key exactly one runs; the other is told to retry and then
-receives the stored response. Keys live 24 hours.
+The key is claimed inside the request's own write transaction (``claim``, the first statement
+after BEGIN), so the key and the work commit or roll back together: a process killed before
+its commit leaves no key, and the repeat runs afresh; a repeat arriving while the first runs
+waits for it on the key's unique index and is told to retry. The response is stored just after
+(``complete``). A key whose work committed but whose response was never stored (the process
+died in between) answers, after ``LEASE``, that the request was carried out, so a client never
+runs it twice and never goes without an answer. Keys live 24 hours.
 """
 
 from __future__ import annotations
@@ -15,64 +19,115 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sis_appointments.domain.errors import Conflict
 from sis_appointments.models import IdempotencyKey, utcnow
 from sis_appointments.services.platform import tx
 
 LIFETIME = timedelta(hours=24)
+LEASE = timedelta(seconds=60)  # longer than any request may run
+
+
+class InProgress(Conflict):
+    """Another request with this key is running (or has just committed): retry shortly."""
+
+    code = "idempotency_in_progress"
+    retry_after = 1
 
 
 @dataclass(frozen=True)
-class Reservation:
-    """What the caller should do: run the request (``run``), replay ``stored``, or wait."""
+class Request:
+    user_key: str
+    key: str
+    method: str
+    path: str
+    body_hash: str
 
-    run: bool
+
+@dataclass(frozen=True)
+class Found:
+    """What a repeat gets: ``stored`` to replay, or a refusal (``mismatch``, ``in_progress``,
+    ``lost``: carried out, response not kept); all false: run the request."""
+
     stored: IdempotencyKey | None = None
     mismatch: bool = False
     in_progress: bool = False
-    row_id: int | None = None
+    lost: bool = False
 
 
-def body_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+def request_of(user_key: str, key: str, method: str, path: str, body: bytes) -> Request:
+    return Request(user_key, key, method, path, hashlib.sha256(body).hexdigest())
 
 
-def reserve(session: Session, *, user_key: str, key: str, method: str, path: str,
-            body: bytes, now: datetime | None = None) -> Reservation:
+def _row(session: Session, request: Request) -> IdempotencyKey | None:
+    return session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.user_key == request.user_key, IdempotencyKey.key == request.key))
+
+
+def lookup(session: Session, request: Request, now: datetime | None = None) -> Found:
+    """What an earlier request with this key left (read only)."""
     now = now or utcnow()
-    digest = body_hash(body)
+    found = _row(session, request)
+    if found is None or found.created_at < now - LIFETIME:
+        return Found()
+    if (found.body_hash, found.method, found.path) != (
+            request.body_hash, request.method, request.path):
+        return Found(mismatch=True)
+    if found.status_code is None:
+        return Found(lost=True) if found.created_at < now - LEASE else Found(in_progress=True)
+    return Found(stored=found)
 
-    def work() -> Reservation:
-        session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - LIFETIME))
-        found = session.scalar(select(IdempotencyKey).where(
-            IdempotencyKey.user_key == user_key, IdempotencyKey.key == key))
-        if found is not None:
-            if (found.body_hash, found.method, found.path) != (digest, method, path):
-                return Reservation(run=False, mismatch=True)
-            if found.status_code is None:
-                return Reservation(run=False, in_progress=True)
-            return Reservation(run=False, stored=found)
-        row = IdempotencyKey(user_key=user_key, key=key, method=method, path=path,
-                             body_hash=digest, created_at=now)
-        session.add(row)
-        session.flush()
-        return Reservation(run=True, row_id=row.id)
 
+def claim(session: Session, request: Request, now: datetime | None = None) -> None:
+    """Insert the key in the caller's open write transaction (``tx.transaction`` runs this
+    first); a twin holding it makes this ``InProgress``."""
+    now = now or utcnow()
+    session.execute(delete(IdempotencyKey).where(
+        IdempotencyKey.user_key == request.user_key, IdempotencyKey.key == request.key,
+        IdempotencyKey.created_at < now - LIFETIME))
+    session.add(IdempotencyKey(user_key=request.user_key, key=request.key,
+                               method=request.method, path=request.path,
+                               body_hash=request.body_hash, created_at=now))
     try:
-        return tx.run(session, work)
-    except IntegrityError:  # a concurrent request reserved it first
-        return Reservation(run=False, in_progress=True)
+        session.flush()
+    except IntegrityError as exc:
+        raise InProgress("a request with this Idempotency-Key is still running") from exc
+    session.claiming.append(request)
 
 
-def complete(session: Session, row_id: int, status: int, body: str, content_type: str) -> None:
-    """Store the response; a server error frees the key so the request can be retried."""
+def complete(session: Session, request: Request, status: int, body: str,
+             content_type: str, now: datetime | None = None) -> None:
+    """Keep the response for repeats: on the key this request's work committed with, or,
+    when it changed nothing (a refusal), on a new key. A server error is not kept."""
+    ours = request in session.claimed
+    if status >= 500:
+        return
+    now = now or utcnow()
 
     def work() -> None:
-        row = session.get(IdempotencyKey, row_id)
+        row = _row(session, request)
+        if row is not None and row.status_code is None and not ours:
+            return  # a twin's key, its work still running: its own answer goes there
         if row is None:
+            row = IdempotencyKey(user_key=request.user_key, key=request.key,
+                                 method=request.method, path=request.path,
+                                 body_hash=request.body_hash, created_at=now)
+            session.add(row)
+        elif row.status_code is not None:
             return
-        if status >= 500:
-            session.delete(row)
-        else:
-            row.status_code, row.response_body, row.content_type = status, body, content_type
+        row.status_code, row.response_body, row.content_type = status, body, content_type
 
-    tx.run(session, work)
+    try:
+        tx.run(session, work)
+    except IntegrityError:  # a twin stored its response first
+        session.rollback()
+
+
+def prune(session: Session, now: datetime | None = None) -> int:
+    """Forget keys past their lifetime; returns how many."""
+    cutoff = (now or utcnow()) - LIFETIME
+
+    def work() -> int:
+        return session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < cutoff)).rowcount
+
+    return tx.run(session, work)

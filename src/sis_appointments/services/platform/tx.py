@@ -29,9 +29,14 @@ def transaction(session: Session):
     if session.in_transaction():
         session.commit()  # end a read transaction the caller left open
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    first = list(getattr(session, "on_begin", ()))
     try:
+        for step in first:  # kept until a commit: a retried transaction runs them again
+            step(session)
         yield session
         session.commit()
+        if first:
+            session.on_begin = []
     except BaseException:
         session.rollback()
         raise

@@ -40,7 +40,9 @@ def token_key() -> str:
 
 
 def init_limits(app: Flask, settings: dict, blueprints) -> Limiter:
-    limiter = Limiter(user_key, app=app, headers_enabled=True, key_prefix="sis-appt",
+    # No X-RateLimit-* headers: they cost a storage round trip on every request; a 429
+    # carries Retry-After (web/api/problem.py).
+    limiter = Limiter(user_key, app=app, headers_enabled=False, key_prefix="sis-appt",
                       storage_uri=settings["SIS_APPOINTMENTS_REDIS_URL"] or "memory://",
                       strategy="moving-window")
     names = {bp.name for bp in blueprints}

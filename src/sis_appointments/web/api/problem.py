@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -34,6 +35,8 @@ def http_problem(error: HTTPException):
                        **({"errors": errors} if errors else {}))
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    if isinstance(error, RateLimitExceeded):  # at most one window of the limit hit
+        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
     return response
 
 
@@ -48,4 +51,7 @@ def scheduling_problem(error: SchedulingError):
     extra = {"errors": details.pop("errors")} if "errors" in details else {}
     if details:
         extra["state"] = details
-    return problem(error.status, error.code, error.message, **extra)
+    response = problem(error.status, error.code, error.message, **extra)
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
