@@ -32,7 +32,7 @@ def record(
         before=before,
         after=after,
         reason=reason,
-        request_id=request_id or getattr(session, "request_id", None),
+        request_id=request_id or session.request_id,
     )
     session.add(entry)
     return entry

@@ -77,10 +77,7 @@ VALIDATORS = {"horizon_days": _days, "reminder_lead_minutes": lead_minutes,
 
 def get(session: Session, key: str):
     """A setting as set, else its default; the table is read once per unit of work."""
-    memo = getattr(session, "memo", None)
-    if memo is None:
-        row = session.get(Setting, key)
-        return DEFAULTS[key] if row is None else row.value
+    memo = session.memo
     if "settings" not in memo:
         memo["settings"] = dict(session.execute(select(Setting.key, Setting.value)).all())
     return memo["settings"].get(key, DEFAULTS[key])

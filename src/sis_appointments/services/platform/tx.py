@@ -18,18 +18,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sis_appointments.domain.errors import Conflict, NotFound
+from sis_appointments.services.platform.context import AppointmentsSession
 
 T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
 @contextmanager
-def transaction(session: Session):
+def transaction(session: AppointmentsSession):
     """One write transaction: committed at the end of the block, rolled back on error."""
     if session.in_transaction():
         session.commit()  # end a read transaction the caller left open
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    first = list(getattr(session, "on_begin", ()))
+    first = list(session.on_begin)
     try:
         for step in first:  # kept until a commit: a retried transaction runs them again
             step(session)
@@ -40,9 +41,8 @@ def transaction(session: Session):
     except BaseException:
         session.rollback()
         raise
-    context = getattr(session, "context", None)
-    if context is not None and context.after_commit is not None:
-        context.after_commit(session)  # announce the committed events (events.deliver)
+    if session.context.after_commit is not None:
+        session.context.after_commit(session)  # announce the committed events (events.deliver)
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -50,10 +50,10 @@ def _retryable(exc: DBAPIError) -> bool:
     return code in RETRYABLE_SQLSTATES or "database is locked" in str(exc.orig)
 
 
-def run(session: Session, work: Callable[[], T], attempts: int = 5) -> T:
+def run(session: AppointmentsSession, work: Callable[[], T], attempts: int = 5) -> T:
     """Run ``work`` in a write transaction, retrying it whole on deadlock or lock timeout.
     Inside a batch (``batch.run``) it runs in a savepoint of the batch's transaction."""
-    if getattr(session, "in_batch", False):
+    if session.in_batch:
         with session.begin_nested():
             return work()
     for attempt in range(1, attempts + 1):

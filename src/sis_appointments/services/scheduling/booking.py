@@ -118,17 +118,13 @@ def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot
         if old.start_utc <= now:
             raise RuleViolation("this appointment has started", code="slot_in_past")
         seats.lock_slots(session, [old.id, target.id])
-        session.refresh(target)
         if target.status != "open" or not target.type.active:
             raise Conflict("the new slot is not open for booking", code="slot_closed")
-        if target.is_full:
-            raise Conflict("the new slot is full", code="slot_full",
-                           **seats.summary(session, target))
+        before = snapshot(booking)
+        seats.move_one(session, booking, target)  # refused when full; nothing kept on failure
         seats.lock_people(session, booking.student_key)
         eligibility.check(session, target, booking.student_key, now, overridable=not override,
                           ignore_booking=booking.id)
-        before = snapshot(booking)
-        seats.move_one(session, booking, target)
         audit.record(session, actor_key=actor.key, action="booking.rescheduled",
                      entity_type="booking", entity_id=booking.id, before=before,
                      after=snapshot(booking),
