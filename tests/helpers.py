@@ -121,3 +121,16 @@ def count_statements(app):
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", note)
+
+
+def eventually(check, seconds: float = 2.0) -> bool:
+    """Whether ``check()`` comes true within ``seconds`` (for what another thread delivers,
+    such as a Redis message): polls every 10 ms."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

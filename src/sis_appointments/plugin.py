@@ -23,7 +23,7 @@ class AppointmentsState:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     socketio: object = None  # flask_socketio.SocketIO, set by init_app
-    cache: object = None  # flask_caching.Cache, set by init_app
+    cache: object = None  # web.api.caching.ResponseCache, set by init_app
     scheduler: object = None  # the APScheduler scheduler, with SIS_APPOINTMENTS_RUN_JOBS
 
     def make_channels(self) -> dict:

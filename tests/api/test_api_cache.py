@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.test_api_resources import iso, make_slot, make_type, soon
+from helpers import eventually
 
 
 def window():
@@ -54,7 +55,6 @@ def test_the_cache_in_redis(make_app, redis_url, session, create_user):
     from sis_appointments.services.accounts import tokens
 
     app = make_app(SIS_APPOINTMENTS_REDIS_URL=redis_url)
-    assert app.extensions["sis_appointments"].cache.cache.__class__.__name__ == "RedisCache"
     callers = []
     for role in ("staff", "student"):
         user = create_user(role=role)
@@ -82,4 +82,32 @@ def test_a_token_revoked_on_one_worker_stops_at_once_on_another_sharing_redis(
     on_one, on_two = Caller(one.test_client(), secret), Caller(two.test_client(), secret)
     assert on_one.get("/me").status_code == 200  # resolved, and trusted for a while
     assert on_two.delete(f"/tokens/{row.id}").status_code == 200
-    assert on_one.get("/me").status_code == 401
+    assert on_two.get("/me").status_code == 401  # in the revoking process, at once
+    # in the other, as soon as Redis's message arrives (in milliseconds, not TOKEN_TTL)
+    assert eventually(lambda: on_one.get("/me").status_code == 401, seconds=1.0)
+
+
+def test_a_change_through_one_worker_reaches_the_cache_of_another_sharing_redis(
+        make_app, redis_url, session, create_user):
+    from api.conftest import Caller
+
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.accounts import tokens
+
+    one, two = (make_app(SIS_APPOINTMENTS_REDIS_URL=redis_url) for _ in range(2))
+    callers = {}
+    for role in ("staff", "student"):
+        user = create_user(role=role)
+        actor = SisUser(key=user.key, name=user.name, roles=frozenset({role}))
+        secret = tokens.create(session, actor=actor, name="t", scope="write")[1]
+        callers[role] = (Caller(one.test_client(), secret, user.key),
+                         Caller(two.test_client(), secret, user.key))
+    staff_one, staff_two = callers["staff"]
+    slot = make_slot(staff_one, make_type(staff_one)["id"], soon(2))
+    remaining = lambda caller: caller.get(  # noqa: E731
+        "/slots", query_string=window()).get_json()["items"][0]["remaining"]
+    assert eventually(lambda: remaining(staff_two) == 1, seconds=1.0)
+    assert remaining(staff_two) == 1  # cached on two now
+    callers["student"][0].post(f"/slots/{slot['id']}/bookings")  # booked through one
+    assert remaining(staff_one) == 0
+    assert eventually(lambda: remaining(staff_two) == 0, seconds=1.0)

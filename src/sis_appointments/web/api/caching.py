@@ -1,68 +1,192 @@
-"""Cached slot range responses (Flask-Caching: in-process, or Redis when configured).
+"""Cached slot range bodies and the generations that make them stale.
 
-Every committed event bumps a generation number that is part of each cache key, so once a
-change has committed and been announced, no later request is answered from before it.
+A *generation* is a number that goes up on a change: ``slots`` on every committed event,
+``tokens`` when an API token is revoked. Each process keeps the serialised bodies of slot
+range answers it computed, keyed by the generation they were computed under, so a hit costs
+no SQL, no Redis round trip and no serialisation.
+
+With Redis (``SIS_APPOINTMENTS_REDIS_URL``) the generations are shared by every process of
+the installation: a bump is one round trip (INCR and PUBLISH in one script) and every process
+listens on the channel in a background thread, so it knows the current numbers without
+asking. While its listener is not subscribed (starting, or Redis gone), a process asks Redis
+on every read, and answers from nothing cached if Redis cannot be asked. A change reaches
+other processes in the time a Redis message takes (well under a millisecond on one host); in
+the process that made it, at once. Without Redis, generations are this process's own.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
 
-from flask import Flask, current_app, request
-from flask_caching import Cache
+import redis
+from flask import Flask, Response, current_app, request
 
 from sis_appointments.services.platform import events
 
-GENERATION = "generation"
-TIMEOUT = 60  # seconds; the generation makes entries stale long before this
+log = logging.getLogger(__name__)
+
+SLOTS = "slots"  # bumped by every committed event
+TOKENS = "tokens"  # bumped when an API token is revoked (auth.py)
+BODIES_LIMIT = 1000  # cached bodies per process; all are dropped when the generation moves
+RETRY_SECONDS = 1.0  # pause before the listener subscribes again after losing Redis
+
+_BUMP = """local value = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. value)
+return value"""
 
 
-def init_cache(app: Flask, settings: dict) -> Cache:
-    redis_url = settings["SIS_APPOINTMENTS_REDIS_URL"]
-    # Workers of one installation share the database, hence the prefix (and generation).
+class ResponseCache:
+    """Generations shared through Redis (or kept per process) and this process's bodies."""
+
+    def __init__(self, redis_url: str | None, prefix: str):
+        self._prefix = prefix
+        self._client = self._listener = None
+        if redis_url:  # commands answer within a second; the listener pings every 5 s
+            self._client = redis.Redis.from_url(redis_url, socket_connect_timeout=1,
+                                                socket_timeout=1)
+            self._listener = redis.Redis.from_url(redis_url, socket_connect_timeout=1,
+                                                  socket_timeout=10, health_check_interval=5)
+        self._bump = self._client.register_script(_BUMP) if self._client else None
+        self._known: dict[str, int] = {}
+        self._live = False  # the listener is subscribed: self._known is current
+        self._listener_pid: int | None = None
+        self._lock = threading.Lock()
+        self._bodies: dict[tuple, bytes] = {}
+        self._bodies_generation = -1
+
+    # Generations ---------------------------------------------------------------------------
+
+    def generation(self, name: str) -> int:
+        if self._client is None:
+            return self._known.get(name, 0)
+        self._listen()
+        if self._live and name in self._known:
+            return self._known[name]
+        try:
+            value = int(self._client.get(self._prefix + name) or 0)
+        except redis.RedisError:
+            log.warning("Redis unreachable: generation %s unknown", name, exc_info=True)
+            return -1  # matches nothing cached; nothing computed now is kept (see body())
+        if self._live:
+            self._learn(name, value)
+        return value
+
+    def bump(self, name: str) -> None:
+        if self._client is None:
+            with self._lock:
+                self._known[name] = self._known.get(name, 0) + 1
+            return
+        try:
+            value = self._bump(keys=[self._prefix + name], args=[self._channel, name])
+        except redis.RedisError:  # no process trusts a generation while Redis is away
+            log.warning("Redis unreachable: generation %s not bumped", name, exc_info=True)
+            return
+        self._learn(name, int(value))
+
+    def _learn(self, name: str, value: int) -> None:
+        with self._lock:  # generations only go up, whichever answer arrives last
+            if value > self._known.get(name, -1):
+                self._known[name] = value
+
+    @property
+    def _channel(self) -> str:
+        return self._prefix + "generations"
+
+    def _listen(self) -> None:
+        """Start this process's listener (again after a fork)."""
+        if self._listener_pid == os.getpid():
+            return
+        with self._lock:
+            if self._listener_pid == os.getpid():
+                return
+            self._listener_pid, self._live, self._known = os.getpid(), False, {}
+            threading.Thread(target=self._run, name="sis-appointments-generations",
+                             daemon=True).start()
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while self._listener_pid == pid:
+            pubsub = self._listener.pubsub()
+            try:
+                pubsub.subscribe(self._channel)
+                confirmed = pubsub.get_message(timeout=5)
+                if not confirmed or confirmed["type"] != "subscribe":
+                    raise redis.ConnectionError("no confirmation of the subscription")
+                with self._lock:  # from here on every change arrives as a message
+                    self._known.clear()
+                    self._bodies, self._bodies_generation = {}, -1
+                    self._live = True
+                while self._listener_pid == pid:
+                    message = pubsub.get_message(timeout=1.0)  # pings a quiet connection
+                    if message and message["type"] == "message":
+                        name, _, value = message["data"].decode().partition(" ")
+                        self._learn(name, int(value))
+            except (redis.RedisError, OSError, ValueError):
+                log.warning("generation listener lost Redis; reading generations from Redis "
+                            "until it is back", exc_info=True)
+            finally:
+                self._live = False
+                pubsub.close()
+            time.sleep(RETRY_SECONDS)
+
+    # Bodies --------------------------------------------------------------------------------
+
+    def body(self, key: tuple, compute: Callable[[], bytes]) -> bytes:
+        """The cached body for ``key`` under the current slots generation, else
+        ``compute()``'s. With Redis, bodies are kept only while the listener is subscribed,
+        so a generation that Redis lost (a restart) cannot match a body from before."""
+        generation = self.generation(SLOTS)
+        if self._client is not None and not self._live:
+            return compute()
+        if generation != self._bodies_generation:
+            self._bodies, self._bodies_generation = {}, generation
+        bodies = self._bodies
+        found = bodies.get(key)
+        if found is None:
+            found = compute()
+            if len(bodies) >= BODIES_LIMIT:
+                bodies.clear()
+            bodies[key] = found  # a dict of an older generation if one moved meanwhile
+        return found
+
+    def clear(self) -> None:
+        """Forget this process's bodies and generations (tests)."""
+        with self._lock:
+            self._bodies, self._bodies_generation = {}, -1
+            if self._client is None:
+                self._known.clear()
+
+
+def init_cache(app: Flask, settings: dict) -> ResponseCache:
+    # Workers of one installation share the database, hence the prefix (and generations).
     database = hashlib.sha256(settings["SIS_APPOINTMENTS_DATABASE_URL"].encode()).hexdigest()
-    config = {"CACHE_KEY_PREFIX": f"sis-appt:{database[:12]}:",
-              "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
-    config.update({"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url} if redis_url
-                  else {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
-    cache = Cache(config=config)
-    cache.init_app(app)
+    cache = ResponseCache(settings["SIS_APPOINTMENTS_REDIS_URL"],
+                          f"sis-appt:{database[:12]}:generation:")
     events.subscribe(app.extensions["sis_appointments"].sessionmaker,
-                     lambda event, session: _bump(cache))
+                     lambda event, session: cache.bump(SLOTS))
     return cache
 
 
-def _bump(cache: Cache) -> None:
-    if cache.cache.inc(GENERATION) is None:  # the backend's atomic increment
-        cache.set(GENERATION, 1, timeout=0)
-
-
-TOKENS = "tokens"  # the generation of resolved API tokens (auth.py)
-
-
-def token_generation() -> int:
-    return _cache().get(TOKENS) or 0
-
-
-def forget_tokens() -> None:
-    """Make every process that shares the cache resolve tokens afresh (after a revocation)."""
-    cache = _cache()
-    if cache.cache.inc(TOKENS) is None:
-        cache.set(TOKENS, 1, timeout=0)
-
-
-def _cache() -> Cache:
+def _cache() -> ResponseCache:
     return current_app.extensions["sis_appointments"].cache
 
 
-def cached(name: str, extra: str, compute):
-    """``compute()``'s result, cached under the request's query, ``extra`` and the current
-    generation."""
-    cache = _cache()
-    generation = cache.get(GENERATION) or 0
-    key = f"{name}:{generation}:{extra}:{sorted(request.args.items(multi=True))}"
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        cache.set(key, found)
-    return found
+def token_generation() -> int:
+    return _cache().generation(TOKENS)
+
+
+def forget_tokens() -> None:
+    """Make every process that shares Redis resolve tokens afresh (after a revocation)."""
+    _cache().bump(TOKENS)
+
+
+def cached_json(name: str, extra: str, compute: Callable[[], bytes]) -> Response:
+    """A JSON response with ``compute()``'s body, cached under the request's query, ``extra``
+    and the current generation."""
+    key = (name, extra, tuple(sorted(request.args.items(multi=True))))
+    return Response(_cache().body(key, compute), mimetype="application/json")

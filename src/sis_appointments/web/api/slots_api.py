@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -48,7 +49,7 @@ def list_slots(query):
     Answers are cached until the next committed change."""
     tz = _viewer_zone(query.get("tz"))
 
-    def compute() -> dict:
+    def compute() -> bytes:
         found = queries.slot_range(
             db.session(), query["start"], query["end"], type_id=query.get("type"),
             host_key=query.get("host"), location=query.get("location"),
@@ -57,9 +58,9 @@ def list_slots(query):
         body = paging.page(found, lambda s: (s.start_utc, s.id), query["limit"])
         lengths = queries.waitlist_lengths(db.session(), [s.id for s in body["items"]])
         body["items"] = [slot_json(s, tz, lengths.get(s.id, 0)) for s in body["items"]]
-        return body
+        return current_app.json.dumps(SlotPage().dump(body)).encode()
 
-    return caching.cached("slots", tz.key, compute)
+    return caching.cached_json("slots", tz.key, compute)
 
 
 @blp.route("", methods=["POST"])
