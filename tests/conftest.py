@@ -215,6 +215,8 @@ def build_app(database_url: str, create_tables: bool = True, **config):
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SIS_DISABLE_PLUGIN_AUTOLOAD": False,
+            # One process: what it cached ages out only where a test asks (test_api_cache).
+            "SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS": 3600,
             **config,
         })
     if create_tables and shared is None:

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, object] = {
     # Flask-SocketIO's async_mode: "threading" (default, works under any WSGI server with
     # simple-websocket), "eventlet" or "gevent" where the host runs on those.
     "SIS_APPOINTMENTS_SOCKETIO_ASYNC_MODE": "threading",
+    # Without Redis, the longest a process trusts what it cached (slot range answers, the
+    # settings) in seconds: other processes' changes cannot be heard. Unused with Redis.
+    "SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS": 5,
     # Booking writes (book, cancel, reschedule, waitlist, new tokens) per user.
     "SIS_APPOINTMENTS_RATE_LIMIT_WRITES": "20/minute",
     # All API calls per personal token.
@@ -100,6 +103,10 @@ def load(config: dict) -> dict[str, object]:
         except ValueError as exc:
             raise ConfigError(f"{key} must be a rate such as '20/minute', got "
                               f"{settings[key]!r}") from exc
+    local = settings["SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS"]
+    if not isinstance(local, int | float) or isinstance(local, bool) or local <= 0:
+        raise ConfigError("SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS must be a positive number, got "
+                          f"{local!r}")
     pool = settings["SIS_APPOINTMENTS_DB_POOL_SIZE"]
     if not isinstance(pool, int) or isinstance(pool, bool) or not 1 <= pool <= 1000:
         raise ConfigError(f"SIS_APPOINTMENTS_DB_POOL_SIZE must be 1-1000, got {pool!r}")

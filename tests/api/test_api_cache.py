@@ -111,3 +111,40 @@ def test_a_change_through_one_worker_reaches_the_cache_of_another_sharing_redis(
     callers["student"][0].post(f"/slots/{slot['id']}/bookings")  # booked through one
     assert remaining(staff_one) == 0
     assert eventually(lambda: remaining(staff_two) == 0, seconds=1.0)
+
+
+def test_without_redis_a_change_behind_the_back_shows_within_the_local_cache_time(
+        app, make_caller, session, monkeypatch):
+    """Several processes without Redis cannot hear each other's changes: what a process
+    cached ages out after SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS (a change no event announced
+    stands for one made in another process)."""
+    from sqlalchemy import update
+
+    from sis_appointments.models import Slot
+
+    monkeypatch.setattr(app.extensions["sis_appointments"].cache, "_local_seconds", 0.3)
+    staff = make_caller(role="staff")
+    slot = make_slot(staff, make_type(staff)["id"], soon(2), location="Room A")
+    location = lambda: staff.get(  # noqa: E731
+        "/slots", query_string=window()).get_json()["items"][0]["location"]
+    assert location() == "Room A"
+    session.execute(update(Slot).where(Slot.id == slot["id"]).values(location="Room Z"))
+    session.commit()
+    assert eventually(lambda: location() == "Room Z", seconds=2.0)
+
+
+def test_settings_are_read_once_per_process_until_one_changes(app, make_caller):
+    from helpers import count_statements
+
+    from sis_appointments.services.platform import settings
+
+    admin = make_caller(role="admin")
+    factory = app.extensions["sis_appointments"].sessionmaker
+    with app.app_context():
+        assert settings.get(factory(), "horizon_days") == settings.DEFAULTS["horizon_days"]
+        with count_statements(app) as seen:
+            assert settings.get(factory(), "horizon_days") == settings.DEFAULTS["horizon_days"]
+        assert not [s for s in seen if "appt_setting" in s]  # kept from the first read
+    assert admin.put("/system/settings/horizon_days", json={"value": 30}).status_code == 200
+    with app.app_context():
+        assert settings.get(factory(), "horizon_days") == 30  # the change, at once

@@ -10,6 +10,8 @@ processes.
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room
 
@@ -75,6 +77,13 @@ def _join(data):
 
 
 def emit_for(socketio: SocketIO, event, session) -> None:
-    """Send the socket messages one committed AppointmentEvent means (``live.messages``)."""
+    """Send the socket messages one committed AppointmentEvent means (``live.messages``):
+    one emit (one message on the queue) per distinct message, to all of its rooms."""
+    rooms: dict[tuple[str, str], list[str]] = {}
+    payloads = {}
     for message in live.messages(session, event):
-        socketio.emit(message.event, message.payload, to=message.room, namespace=NAMESPACE)
+        key = (message.event, json.dumps(message.payload, sort_keys=True, default=str))
+        payloads[key] = message.payload
+        rooms.setdefault(key, []).append(message.room)
+    for key, to in rooms.items():
+        socketio.emit(key[0], payloads[key], to=to, namespace=NAMESPACE)

@@ -27,6 +27,10 @@ class ServiceContext:
     channels: tuple[str, ...] = BUILTIN_CHANNELS
     listeners: list[Callable] = field(default_factory=list)
     after_commit: Callable | None = None  # events.deliver, run by tx.transaction
+    # Shared generation numbers (the web layer's response cache: ``generation(name)`` and
+    # ``bump(name)``), so services can keep what rarely changes across units of work.
+    generations: object | None = None
+    shared: dict = field(default_factory=dict)  # what services keep for this process
 
 
 class AppointmentsSession(Session):

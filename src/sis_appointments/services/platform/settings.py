@@ -75,12 +75,28 @@ VALIDATORS = {"horizon_days": _days, "reminder_lead_minutes": lead_minutes,
               "notify_staff": _routing}
 
 
+GENERATION = "settings"
+
+
 def get(session: Session, key: str):
-    """A setting as set, else its default; the table is read once per unit of work."""
+    """A setting as set, else its default. The table is read once per unit of work, or, when
+    the context shares generations, once per process until a setting changes."""
     memo = session.memo
     if "settings" not in memo:
-        memo["settings"] = dict(session.execute(select(Setting.key, Setting.value)).all())
+        memo["settings"] = _table(session)
     return memo["settings"].get(key, DEFAULTS[key])
+
+
+def _table(session: Session) -> dict:
+    context = session.context
+    generation = context.generations.generation(GENERATION) if context.generations else None
+    kept = context.shared.get(GENERATION)
+    if generation is not None and kept is not None and kept[0] == generation:
+        return kept[1]
+    table = dict(session.execute(select(Setting.key, Setting.value)).all())
+    if generation is not None:  # read after the generation: a change after it moves it on
+        context.shared[GENERATION] = (generation, table)
+    return table
 
 
 def all_settings(session: Session, *, actor: SisUser) -> dict:
@@ -110,3 +126,5 @@ def put(session: Session, *, actor: SisUser, key: str, value) -> None:
                      entity_type="setting", entity_id=key, before=before, after={"value": value})
 
     tx.run(session, work)
+    if session.context.generations:  # after the commit, so no process keeps the old table
+        session.context.generations.bump(GENERATION)

@@ -49,12 +49,12 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
     override = eligibility.override_allowed(actor, override_reason)
 
     def work() -> Booking:
-        slot = load_slot(session, slot_id)
+        slot, waiting = seats.load_to_book(session, slot_id)
         if actor.key != student_key:
             access.require_manage_host(session, actor, slot.host_key)
         if slot.status != "open" or not slot.type.active:
             raise Conflict("this slot is not open for booking", code="slot_closed")
-        seats.take_or_refuse(session, slot)
+        seats.take_or_refuse(session, slot, waiting=waiting)
         seats.lock_people(session, student_key)
         eligibility.check(session, slot, student_key, now, overridable=not override)
         booking = Booking(slot=slot, student_key=student_key, reason=reason,

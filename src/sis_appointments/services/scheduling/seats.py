@@ -18,11 +18,11 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from sis_appointments.domain.errors import Conflict
+from sis_appointments.domain.errors import Conflict, NotFound
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 
@@ -77,25 +77,51 @@ def release(session: Session, slot_id: int) -> None:
     _note(session, slot_id, booked)
 
 
+def _waiting(slot_id):
+    return (select(func.count()).select_from(WaitlistEntry)
+            .where(WaitlistEntry.slot_id == slot_id,
+                   WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+            .scalar_subquery())
+
+
+def _refusal(slot_id: int, capacity: int, booked: int, status: str, waiting: int) -> dict:
+    return {"slot_id": slot_id, "capacity": capacity, "booked": booked,
+            "remaining": max(capacity - booked, 0), "waitlist_length": waiting,
+            "status": status}
+
+
 def summary(session: Session, slot: Slot) -> dict:
     """What a client needs after losing a race: seats left and the waitlist's length, read
     in one statement."""
-    waiting = (select(func.count()).select_from(WaitlistEntry)
-               .where(WaitlistEntry.slot_id == slot.id,
-                      WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
-               .scalar_subquery())
-    row = session.execute(select(Slot.capacity, Slot.booked, Slot.status, waiting)
+    row = session.execute(select(Slot.capacity, Slot.booked, Slot.status, _waiting(slot.id))
                           .where(Slot.id == slot.id)).one()
     _note(session, slot.id, row.booked)
-    return {"slot_id": slot.id, "capacity": row.capacity, "booked": row.booked,
-            "remaining": max(row.capacity - row.booked, 0), "waitlist_length": row[3],
-            "status": row.status}
+    return _refusal(slot.id, row.capacity, row.booked, row.status, row[3])
 
 
-def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full") -> None:
-    """Take a seat of ``slot`` or refuse with a Conflict carrying the slot's seat summary."""
-    if not take(session, slot):
-        raise Conflict(message, code="slot_full", **summary(session, slot))
+def load_to_book(session: Session, slot_id: int) -> tuple[Slot, int]:
+    """A slot with its type, and the length of its waitlist, in one statement: all a booking
+    needs to start, and all its refusal reports."""
+    found = session.execute(select(Slot, _waiting(slot_id)).options(joinedload(Slot.type))
+                            .where(Slot.id == slot_id)).first()
+    if found is None:
+        raise NotFound(f"slot {slot_id} does not exist")
+    return found[0], found[1]
+
+
+def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full",
+                   waiting: int | None = None) -> None:
+    """Take a seat of ``slot`` or refuse with a Conflict carrying the slot's seat summary.
+    Given the waitlist's length read with the slot (``load_to_book``), a slot already full
+    is refused without a statement, and a lost race without a third."""
+    if waiting is None:
+        if not take(session, slot):
+            raise Conflict(message, code="slot_full", **summary(session, slot))
+        return
+    if not slot.is_full and take(session, slot):
+        return
+    raise Conflict(message, code="slot_full", **_refusal(
+        slot.id, slot.capacity, max(slot.booked, slot.capacity), slot.status, waiting))
 
 
 def cancel_one(session: Session, booking: Booking, *, status: str, now: datetime,

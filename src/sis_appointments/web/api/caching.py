@@ -11,7 +11,9 @@ listens on the channel in a background thread, so it knows the current numbers w
 asking. While its listener is not subscribed (starting, or Redis gone), a process asks Redis
 on every read, and answers from nothing cached if Redis cannot be asked. A change reaches
 other processes in the time a Redis message takes (well under a millisecond on one host); in
-the process that made it, at once. Without Redis, generations are this process's own.
+the process that made it, at once. Without Redis, generations are this process's own and
+also move every ``SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS`` (5 s): with several processes and
+no Redis, another process's change shows in cached answers within that time.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ return value"""
 class ResponseCache:
     """Generations shared through Redis (or kept per process) and this process's bodies."""
 
-    def __init__(self, redis_url: str | None, prefix: str):
+    def __init__(self, redis_url: str | None, prefix: str, local_seconds: float = 5):
         self._prefix = prefix
+        self._local_seconds = local_seconds
         self._client = self._listener = None
         if redis_url:  # commands answer within a second; the listener pings every 5 s
             self._client = redis.Redis.from_url(redis_url, socket_connect_timeout=1,
@@ -62,8 +65,8 @@ class ResponseCache:
     # Generations ---------------------------------------------------------------------------
 
     def generation(self, name: str) -> int:
-        if self._client is None:
-            return self._known.get(name, 0)
+        if self._client is None:  # other processes' changes cannot be heard: age out
+            return self._known.get(name, 0) << 32 | int(time.monotonic() // self._local_seconds)
         self._listen()
         if self._live and name in self._known:
             return self._known[name]
@@ -166,9 +169,11 @@ def init_cache(app: Flask, settings: dict) -> ResponseCache:
     # Workers of one installation share the database, hence the prefix (and generations).
     database = hashlib.sha256(settings["SIS_APPOINTMENTS_DATABASE_URL"].encode()).hexdigest()
     cache = ResponseCache(settings["SIS_APPOINTMENTS_REDIS_URL"],
-                          f"sis-appt:{database[:12]}:generation:")
-    events.subscribe(app.extensions["sis_appointments"].sessionmaker,
-                     lambda event, session: cache.bump(SLOTS))
+                          f"sis-appt:{database[:12]}:generation:",
+                          settings["SIS_APPOINTMENTS_LOCAL_CACHE_SECONDS"])
+    factory = app.extensions["sis_appointments"].sessionmaker
+    events.subscribe(factory, lambda event, session: cache.bump(SLOTS))
+    factory.kw["context"].generations = cache  # services keep settings by generation
     return cache
 
 

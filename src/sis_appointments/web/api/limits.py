@@ -14,6 +14,7 @@ from sis_appointments.web import db, permissions
 # Endpoints that book or unbook: limited per user.
 WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "cancel_booking",
           "reschedule_booking", "create_token", "run_batch")
+WRITE_METHODS = ("POST", "DELETE")
 
 
 def _bearer() -> str | None:
@@ -50,10 +51,14 @@ def init_limits(app: Flask, settings: dict, blueprints) -> Limiter:
         blueprint, _, name = endpoint.rpartition(".")
         if blueprint not in names:
             continue
+        # One limit, so one Redis round trip, per request: writes that book or unbook count
+        # against their user's write limit, everything else a token does against its own.
+        write = name in WRITES
         view = limiter.limit(settings["SIS_APPOINTMENTS_RATE_LIMIT_TOKENS"], key_func=token_key,
-                             exempt_when=lambda: _bearer() is None)(view)
-        if name in WRITES:
+                             exempt_when=lambda write=write: _bearer() is None or (
+                                 write and request.method in WRITE_METHODS))(view)
+        if write:
             view = limiter.limit(settings["SIS_APPOINTMENTS_RATE_LIMIT_WRITES"],
-                                 methods=["POST", "DELETE"])(view)
+                                 methods=list(WRITE_METHODS))(view)
         app.view_functions[endpoint] = view
     return limiter
