@@ -42,6 +42,8 @@ EXPECT = {
     ("delete", "/slots/{slot_id}/waitlist/{entry_id}"): dict(student={403}, other_staff={403},
                                                              host=OK, admin=OK),
     ("get", "/bookings"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
+    ("get", "/bookings/{booking_id}/history"): dict(student=OK, other_staff={404}, host=OK,
+                                                    admin=OK),
     ("get", "/bookings/{booking_id}"): dict(student=OK, other_staff={404}, host=OK, admin=OK),
     ("post", "/bookings/{booking_id}/cancel"): dict(student=OK, other_staff={404}, host=OK,
                                                     admin=OK),
