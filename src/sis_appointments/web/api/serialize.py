@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from sis_appointments.domain.timezones import zone
-from sis_appointments.models import Booking, Slot
+from sis_appointments.models import Booking, Slot, WaitlistEntry
 from sis_appointments.services.scheduling.history import Change, SlotTime
 
 
@@ -24,6 +24,14 @@ def booking_json(booking: Booking, tz: ZoneInfo | None = None) -> dict:
             "status": booking.status, "reason": booking.reason, "booked_by": booking.booked_by,
             "cancel_reason": booking.cancel_reason, "created_at": booking.created_at,
             "version": booking.version, "slot": slot_json(booking.slot, tz)}
+
+
+def waitlist_json(entry: WaitlistEntry, position: int | None) -> dict:
+    """A waitlist place (``WaitlistOut``) with its place in line; raw values, dumped once by
+    the route's schema."""
+    return {"id": entry.id, "slot_id": entry.slot_id, "student_key": entry.student_key,
+            "status": entry.status, "position": position,
+            "offer_expires_at": entry.offer_expires_at}
 
 
 def _slot_time(place: SlotTime | None, tz: ZoneInfo) -> dict | None:
