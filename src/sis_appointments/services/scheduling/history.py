@@ -6,7 +6,9 @@ waitlist place that became it (joined, offered, promoted). Students see their ow
 history only, with staff named by their office ("Dr Lee's office") and without staff notes
 (override reasons), other people's keys, or the system's internal reasons; staff who may
 see the booking see everything, keys included. Reading it costs a fixed number of
-statements: the booking, one for the rows, one for the slots they name, one user look-up.
+statements: the booking (and its slot), one for the rows, one for the slots they name (slot
+times are those the slots have now; a later change of a slot's time is its own row), one
+user look-up.
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ class Change:
     """One thing that happened to a booking, as the viewer may see it.
 
     ``kind``: waitlist_joined, offered, promoted, booked, moved, place_changed, cancelled,
-    attendance or merged. ``by`` names who did it for the viewer ("you", "Dr Lee's office",
-    "the system"). ``moved_from``/``moved_to``: the slot before and after a move (``moved_to``
-    alone: the slot booked). ``actor_key`` and ``action`` are filled for staff only.
+    attendance or merged (staff also see any other audited action as ``other``). ``by``
+    names who did it for the viewer ("you", "Dr Lee's office", "the system").
+    ``moved_from``/``moved_to``: the slot before and after a move (``moved_to`` alone: the
+    slot booked). ``actor_key`` and ``action`` are filled for staff only.
     """
 
     at: datetime
