@@ -95,6 +95,18 @@ def test_full_slot_offers_the_waitlist_and_shows_the_place(client, auth, session
     assert session.get(WaitlistEntry, entry.id).status == "left"
 
 
+def test_joining_in_offer_mode_says_the_seat_is_held_not_booked(
+        client, auth, create_user, create_type, create_slot, create_booking):
+    create_user(username="ana")
+    slot = create_slot(capacity=1, type=create_type(offer_minutes=30))
+    create_booking("someone", slot)
+    auth.login("ana")
+    response = client.post(f"/appointments/slots/{slot.id}/waitlist",
+                           data={"csrf_token": token(client)}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "held for you for 30 minutes" in html and "booked for you automatically" not in html
+
+
 def test_slots_during_a_students_classes_are_not_offered(client, auth, app, create_user,
                                                          create_slot):
     from zoneinfo import ZoneInfo

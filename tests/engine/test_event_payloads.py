@@ -94,6 +94,13 @@ def announce_everything(session, create_type, create_slot) -> None:
     booking.cancel(session, actor=student("s6"), booking_id=booking_of(session, "s6").id,
                    now=NOW)
     waitlist.accept_offer(session, actor=student("s7"), entry_id=entry.id, now=NOW)
+    # waitlist.decline_offer: waitlist_left (declined)
+    declined = slot(5.5, of=offering)
+    booking.book(session, actor=student("s6"), slot_id=declined.id, now=NOW)
+    entry = waitlist.join(session, actor=student("s7"), slot_id=declined.id, now=NOW)
+    booking.cancel(session, actor=student("s6"), booking_id=booking_of(session, "s6").id,
+                   now=NOW)
+    waitlist.decline_offer(session, actor=student("s7"), entry_id=entry.id, now=NOW)
     # the SIS: a student deactivated, two records merged: booking_cancelled
     shared = slot(6, capacity=3)
     for key in ("s8", "old", "new"):

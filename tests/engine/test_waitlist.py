@@ -118,8 +118,9 @@ def test_offer_mode_holds_the_seat_until_accepted_or_expired(session, create_typ
     session.expire_all()
     assert made.student_key == "s2" and session.get(Slot, slot.id).booked == 1
     assert session.get(WaitlistEntry, second.id).status == "promoted"
-    with pytest.raises(Conflict, match="no open offer"):
+    with pytest.raises(Conflict, match="offer has expired") as error:
         waitlist.accept_offer(session, actor=student("s1"), entry_id=first.id, now=NOW)
+    assert error.value.code == "offer_expired"
 
 
 def test_leaving_the_waitlist(session, full_slot):

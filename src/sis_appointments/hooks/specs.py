@@ -177,13 +177,15 @@ def appointments_waitlist_joined(event):
 
 @hookspec
 def appointments_waitlist_left(event):
-    """A student left a waitlist themself, or staff took them off it; a seat held for their
-    offer is passed on (``event.entity`` is ``"waitlist_entry"``). Not announced when a
-    place closes because its slot was cancelled, the student left the SIS or an offer expired.
+    """A student left a waitlist themself or declined the seat offered to them, or staff
+    took them off it; a seat held for their offer is passed on (``event.entity`` is
+    ``"waitlist_entry"``). Not announced when a place closes because its slot was cancelled,
+    the student left the SIS or an offer expired.
 
     Data keys:
     - slot_id: the slot they waited for
     - student_key: the student who left
+    - declined (optional): True when they declined an offered seat (only then)
     """
 
 

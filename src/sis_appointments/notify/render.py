@@ -61,6 +61,7 @@ class _Draft:
     data: dict
     to: Person
     when: Callable[[datetime], str]
+    slot: Slot | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
@@ -73,6 +74,7 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     draft = _Draft(session, note.payload, to, lambda instant: format_local(instant, tz))
     booking = _booking(session, note)
     slot = booking.slot if booking else _slot(session, draft.data.get("slot_id"))
+    draft.slot = slot
     if note.event == "reminder" and (booking is None or not booking.active
                                      or booking.slot.status != "open"):
         raise Skip("the booking is no longer active")
@@ -133,7 +135,15 @@ def _slot_changed(draft: _Draft) -> None:
 
 
 def _joined(draft: _Draft) -> None:
-    if draft.data.get("position"):
+    if not draft.data.get("position"):
+        return
+    minutes = draft.slot.type.offer_minutes if draft.slot else None
+    if minutes:
+        draft.lines.append(f"You are number {draft.data['position']} on the waitlist. If a "
+                           f"place frees up it is held for you for {minutes} minutes and we "
+                           "will tell you: accept it before then, or it passes to the next "
+                           "student waiting.")
+    else:
         draft.lines.append(f"You are number {draft.data['position']} on the waitlist. If a "
                            "place frees up it is given to you automatically and you will hear "
                            "from us.")

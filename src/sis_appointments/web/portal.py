@@ -43,11 +43,12 @@ def book_page():
                            zone=permissions.display_zone(identity), action_form=ActionForm())
 
 
-def _act(form, action, success: str, back: str):
-    """Run one service call for a POSTed form; rule refusals become a message."""
+def _act(form, action, success, back: str):
+    """Run one service call for a POSTed form; rule refusals become a message. ``success``
+    is the message, or a function of what the call returned that words it."""
     require_valid(form)
     try:
-        action()
+        done = action()
     except Forbidden:
         abort(403)
     except NotFound:
@@ -55,7 +56,7 @@ def _act(form, action, success: str, back: str):
     except SchedulingError as error:
         flash(error.message, "error")
         return redirect(back, 303)
-    flash(success)
+    flash(success(done) if callable(success) else success)
     return redirect(url_for("appointments_portal.index"), 303)
 
 
@@ -73,8 +74,17 @@ def book(slot_id: int):
 def join_waitlist(slot_id: int):
     actor = permissions.current_identity()
     return _act(ActionForm(), lambda: waitlist.join(db.session(), actor=actor, slot_id=slot_id),
-                "You are on the waitlist; a freed seat is booked for you automatically.",
-                url_for("appointments_portal.book_page"))
+                _joined_message, url_for("appointments_portal.book_page"))
+
+
+def _joined_message(entry) -> str:
+    """What joining promises: a seat booked for you, or (offer mode) held for you to accept."""
+    minutes = entry.slot.type.offer_minutes
+    if minutes:
+        return (f"You are on the waitlist. If a seat frees up it is held for you for "
+                f"{minutes} minutes: accept it under your appointments before then, or it "
+                "passes to the next student waiting.")
+    return "You are on the waitlist; a freed seat is booked for you automatically."
 
 
 @bp.post(f"/bookings/<{ID}:booking_id>/cancel")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Forbidden, NotFound
-from sis_appointments.models import Booking, RoleGrant
+from sis_appointments.models import Booking, RoleGrant, WaitlistEntry
 
 
 def student_for(actor: SisUser, student_key: str | None) -> str:
@@ -89,6 +89,19 @@ def visible_booking(session: Session, actor: SisUser, booking_id: int) -> Bookin
         require_booking_access(session, actor, found.student_key, found.slot.host_key)
     except Forbidden as exc:
         raise NotFound(f"booking {booking_id} does not exist") from exc
+    return found
+
+
+def visible_waitlist_entry(session: Session, actor: SisUser, entry_id: int) -> WaitlistEntry:
+    """The waitlist place, if ``actor`` may act on it: its student or whoever manages its
+    slot's calendar; to anyone else it does not exist (NotFound, as ``visible_booking``)."""
+    found = session.get(WaitlistEntry, entry_id)
+    if found is None:
+        raise NotFound(f"waitlist entry {entry_id} does not exist")
+    try:
+        require_booking_access(session, actor, found.student_key, found.slot.host_key)
+    except Forbidden as exc:
+        raise NotFound(f"waitlist entry {entry_id} does not exist") from exc
     return found
 
 

@@ -155,12 +155,30 @@ def change(session: Session, slot: Slot, *, actor: SisUser, start: datetime | No
     session.flush()
     audit.record(session, actor_key=actor.key, action=action, entity_type="slot",
                  entity_id=slot.id, before=before, after=snapshot(slot))
+    _audit_bookings_moved(session, slot, actor, before, snapshot(slot))
     events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
                                               {"slot_id": slot.id, "before": before,
                                                "after": snapshot(slot)}))
     if capacity is not None and not slot.is_full:
         waitlist.promote(session, slot, utcnow())
     return student_conflicts(session, [slot]) if (start or end) else []
+
+
+MOVED_KEYS = ("start", "end", "location")
+
+
+def _audit_bookings_moved(session: Session, slot: Slot, actor: SisUser, before: dict,
+                          after: dict) -> None:
+    """A new time or place of a slot is also a change of each booking in it: audited on the
+    booking (``booking.slot_changed``), so the booking's own history shows it."""
+    if all(before[k] == after[k] for k in MOVED_KEYS):
+        return
+    for held in session.scalars(select(Booking.id).where(
+            Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all():
+        audit.record(session, actor_key=actor.key, action="booking.slot_changed",
+                     entity_type="booking", entity_id=held,
+                     before={k: before[k] for k in MOVED_KEYS},
+                     after={"slot_id": slot.id, **{k: after[k] for k in MOVED_KEYS}})
 
 
 def update(session: Session, *, actor: SisUser, slot_id: int, **changes) -> list[dict]:

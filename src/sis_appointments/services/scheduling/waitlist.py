@@ -4,7 +4,7 @@ When a seat frees, ``promote`` (called in the transaction that freed it) gives i
 first waiting student for whom the booking is still valid; students it would not be valid
 for (now busy, over a limit, overlapping) are skipped and keep their place. With a type's
 offer mode (``offer_minutes``) the seat is held for the first in line instead, who accepts
-before the offer expires; an expired offer passes the seat on.
+or declines before the offer expires; a declined or expired offer passes the seat on.
 """
 
 from __future__ import annotations
@@ -101,14 +101,16 @@ def leave(session: Session, *, actor: SisUser, entry_id: int,
 
 
 def close(session: Session, entry: WaitlistEntry, status: str, *, actor: SisUser | None,
-          now: datetime, reason: str | None = None, pass_on: bool = True) -> None:
-    """End an open entry as ``status`` (left, expired, removed), audited; a seat held for its
-    offer is released and, with ``pass_on``, offered to the next in line. Call with the
-    entry's slot locked."""
+          now: datetime, reason: str | None = None, pass_on: bool = True,
+          action: str | None = None) -> None:
+    """End an open entry as ``status`` (left, expired, removed), audited as ``action``
+    (default from the status); a seat held for its offer is released and, with ``pass_on``,
+    offered to the next in line. Call with the entry's slot locked."""
     was_offered = entry.status == "offered"
     before = _snapshot(entry)
     entry.status = status
-    action = "waitlist.offer_expired" if status == "expired" else f"waitlist.{status}"
+    action = action or ("waitlist.offer_expired" if status == "expired"
+                        else f"waitlist.{status}")
     audit.record(session, actor_key=actor.key if actor else None, action=action,
                  entity_type="waitlist_entry", entity_id=entry.id, before=before,
                  after=_snapshot(entry), reason=reason)
@@ -118,21 +120,50 @@ def close(session: Session, entry: WaitlistEntry, status: str, *, actor: SisUser
             promote(session, entry.slot, now)
 
 
+def _open_offer(session: Session, actor: SisUser, entry_id: int,
+                now: datetime) -> WaitlistEntry:
+    """The entry, its slot locked, if it holds an offer open at ``now`` that ``actor`` may
+    answer (the student, or staff managing the calendar; to others it does not exist)."""
+    entry = access.visible_waitlist_entry(session, actor, entry_id)
+    seats.lock_slots(session, [entry.slot_id])
+    session.refresh(entry)
+    state = {"entry_id": entry.id, "slot_id": entry.slot_id, "status": entry.status,
+             "offer_expires_at": entry.offer_expires_at.isoformat()
+             if entry.offer_expires_at else None}
+    if entry.status == "expired" or (entry.status == "offered"
+                                     and entry.offer_expires_at <= now):
+        raise Conflict("this offer has expired: the seat is passed to the next student "
+                       "waiting", code="offer_expired", **state)
+    if entry.status != "offered":
+        raise Conflict("there is no open offer for this place", code="no_offer", **state)
+    return entry
+
+
 def accept_offer(session: Session, *, actor: SisUser, entry_id: int,
                  now: datetime | None = None) -> Booking:
     """Turn a held seat into a booking, if the offer has not expired."""
     now = now or utcnow()
 
     def work() -> Booking:
-        entry = tx.get(session, WaitlistEntry, entry_id, "waitlist entry")
-        access.require_booking_access(session, actor, entry.student_key, entry.slot.host_key)
-        seats.lock_slots(session, [entry.slot_id])
-        session.refresh(entry)
-        if entry.status != "offered" or entry.offer_expires_at <= now:
-            raise Conflict("there is no open offer for this place", code="no_offer")
+        entry = _open_offer(session, actor, entry_id, now)
         seats.lock_people(session, entry.student_key)
         eligibility.check(session, entry.slot, entry.student_key, now, window=False)
         return _seat(session, entry, actor, now)
+
+    return tx.run(session, work)
+
+
+def decline_offer(session: Session, *, actor: SisUser, entry_id: int,
+                  now: datetime | None = None) -> WaitlistEntry:
+    """Turn down a held seat: the place closes (as ``left``) and the seat is offered to the
+    next in line, as when an offer expires."""
+    now = now or utcnow()
+
+    def work() -> WaitlistEntry:
+        entry = _open_offer(session, actor, entry_id, now)
+        _announce(session, "waitlist_left", entry, actor, declined=True)
+        close(session, entry, "left", actor=actor, now=now, action="waitlist.offer_declined")
+        return entry
 
     return tx.run(session, work)
 

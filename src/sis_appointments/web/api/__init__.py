@@ -85,6 +85,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
         system_api,
         tokens_api,
         types_api,
+        waitlist_api,
     )
     from sis_appointments.web.api.caching import init_cache
     from sis_appointments.web.api.limits import init_limits
@@ -103,8 +104,9 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
             "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
         "security": [{"bearer": []}, {"session": []}]})
     blueprints = [m.blp for m in (me_api, types_api, slots_api, series_api, bookings_api,
-                                  batch_api, conflicts_api, grants_api, tokens_api, inbox_api,
-                                  calendar_api, exports_api, audit_api, system_api)]
+                                  waitlist_api, batch_api, conflicts_api, grants_api,
+                                  tokens_api, inbox_api, calendar_api, exports_api, audit_api,
+                                  system_api)]
     for blueprint in blueprints:
         api.register(blueprint)
     init_limits(app, settings, blueprints)

@@ -1,4 +1,4 @@
-"""Bookings: list (students see their own), read, cancel, reschedule, attendance."""
+"""Bookings: list (students see their own), read, history, cancel, reschedule, attendance."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from sis_appointments.services.accounts import access
-from sis_appointments.services.scheduling import booking, queries
+from sis_appointments.services.scheduling import booking, history, queries
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
@@ -14,10 +14,11 @@ from sis_appointments.web.api.schemas import (
     Attendance,
     BookingOut,
     BookingQuery,
+    HistoryOut,
     Reason,
     Reschedule,
 )
-from sis_appointments.web.api.serialize import booking_json
+from sis_appointments.web.api.serialize import booking_json, change_json
 
 blp = Blueprint("appointments_api_bookings", __name__, url_prefix="/bookings",
                 description="Bookings and what can be done to them")
@@ -50,6 +51,17 @@ def list_bookings(query):
 def get_booking(booking_id: int):
     found = access.visible_booking(db.session(), actor(), booking_id)
     return booking_json(found, permissions.display_zone(actor()))
+
+
+@blp.route(f"/<{ID}:booking_id>/history")
+@blp.response(200, HistoryOut)
+def booking_history(booking_id: int):
+    """What happened to the booking, oldest first: booked or given from the waitlist,
+    moved, cancelled, attendance. Its student sees staff as their office and no staff
+    notes; staff who manage its calendar see who and why; anyone else gets 404."""
+    changes = history.booking_history(db.session(), actor(), booking_id)
+    tz = permissions.display_zone(actor())
+    return {"booking_id": booking_id, "items": [change_json(c, tz) for c in changes]}
 
 
 @blp.route(f"/<{ID}:booking_id>/cancel", methods=["POST"])

@@ -12,8 +12,8 @@ from sis_appointments.services.accounts import tokens
 from sis_appointments.web import db, permissions
 
 # Endpoints that book or unbook: limited per user.
-WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "cancel_booking",
-          "reschedule_booking", "create_token", "run_batch")
+WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "accept_offer", "decline_offer",
+          "cancel_booking", "reschedule_booking", "create_token", "run_batch")
 WRITE_METHODS = ("POST", "DELETE")
 
 

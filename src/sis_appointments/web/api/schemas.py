@@ -241,6 +241,42 @@ class WaitlistOut(Schema):
     offer_expires_at = Instant(allow_none=True)
 
 
+class SlotTimeOut(Schema):
+    """Where and when, in the zone of ``timezone`` (the caller's)."""
+
+    slot_id = fields.Integer(allow_none=True)
+    start = Instant()
+    end = Instant()
+    timezone = fields.String()
+    location = fields.String(allow_none=True)
+
+
+class ChangeOut(Schema):
+    """One thing that happened to a booking, worded for the caller. ``actor`` and ``action``
+    are shown to staff only; students see staff as their office and no staff notes."""
+
+    at = Instant()
+    kind = fields.String(metadata={"description": "waitlist_joined, offered, promoted, booked, "
+                                                  "moved, place_changed, cancelled, attendance, "
+                                                  "merged; other (staff only)"})
+    summary = fields.String()
+    by = fields.String(metadata={"description": "'you', a name or an office, 'the system'"})
+    by_you = fields.Boolean()
+    status = fields.String(allow_none=True)
+    late = fields.Boolean(allow_none=True)
+    reason = fields.String(allow_none=True)
+    moved_from = fields.Nested(SlotTimeOut, data_key="from", allow_none=True)
+    moved_to = fields.Nested(SlotTimeOut, data_key="to", allow_none=True)
+    offer_expires_at = Instant(allow_none=True)
+    actor = fields.String(attribute="actor_key", allow_none=True)
+    action = fields.String(allow_none=True)
+
+
+class HistoryOut(Schema):
+    booking_id = fields.Integer()
+    items = fields.List(fields.Nested(ChangeOut))
+
+
 class MeOut(Schema):
     key = fields.String()
     name = fields.String()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from sis_appointments.domain.timezones import zone
-from sis_appointments.models import Booking, Slot
+from sis_appointments.models import Booking, Slot, WaitlistEntry
+from sis_appointments.services.scheduling.history import Change, SlotTime
 
 
 def slot_json(slot: Slot, tz: ZoneInfo | None = None, waitlist_length: int = 0) -> dict:
@@ -23,3 +24,29 @@ def booking_json(booking: Booking, tz: ZoneInfo | None = None) -> dict:
             "status": booking.status, "reason": booking.reason, "booked_by": booking.booked_by,
             "cancel_reason": booking.cancel_reason, "created_at": booking.created_at,
             "version": booking.version, "slot": slot_json(booking.slot, tz)}
+
+
+def waitlist_json(entry: WaitlistEntry, position: int | None) -> dict:
+    """A waitlist place (``WaitlistOut``) with its place in line; raw values, dumped once by
+    the route's schema."""
+    return {"id": entry.id, "slot_id": entry.slot_id, "student_key": entry.student_key,
+            "status": entry.status, "position": position,
+            "offer_expires_at": entry.offer_expires_at}
+
+
+def _slot_time(place: SlotTime | None, tz: ZoneInfo) -> dict | None:
+    if place is None:
+        return None
+    return {"slot_id": place.slot_id, "start": place.start.astimezone(tz),
+            "end": place.end.astimezone(tz), "timezone": tz.key, "location": place.location}
+
+
+def change_json(change: Change, tz: ZoneInfo) -> dict:
+    """One history entry (``ChangeOut``), times in ``tz``."""
+    return {"at": change.at.astimezone(tz), "kind": change.kind, "summary": change.summary,
+            "by": change.by, "by_you": change.by_you, "status": change.status,
+            "late": change.late, "reason": change.reason,
+            "moved_from": _slot_time(change.moved_from, tz),
+            "moved_to": _slot_time(change.moved_to, tz),
+            "offer_expires_at": change.offer_expires_at and change.offer_expires_at.astimezone(tz),
+            "actor_key": change.actor_key, "action": change.action}

@@ -21,7 +21,7 @@ from sis_appointments.web.api.schemas import (
     SlotUpdate,
     WaitlistOut,
 )
-from sis_appointments.web.api.serialize import booking_json, slot_json
+from sis_appointments.web.api.serialize import booking_json, slot_json, waitlist_json
 
 blp = Blueprint("appointments_api_slots", __name__, url_prefix="/slots",
                 description="Bookable slots, their bookings and waitlists")
@@ -122,7 +122,7 @@ def join_waitlist(body, slot_id: int):
     session = db.session()
     entry = waitlist.join(session, actor=actor(), slot_id=slot_id,
                           student_key=body.get("student"))
-    return {**WaitlistOut().dump(entry), "position": waitlist.position(session, entry)}
+    return waitlist_json(entry, waitlist.position(session, entry))
 
 
 @blp.route(f"/<{ID}:slot_id>/waitlist")
@@ -132,8 +132,7 @@ def my_waitlist(slot_id: int):
     session = db.session()
     slots.load_slot(db.session(), slot_id)
     entries = queries.waitlist_entries(session, slot_id, actor().key)
-    return [{**WaitlistOut().dump(e), "position": waitlist.position(session, e)}
-            for e in entries]
+    return [waitlist_json(e, waitlist.position(session, e)) for e in entries]
 
 
 @blp.route(f"/<{ID}:slot_id>/waitlist/<{ID}:entry_id>", methods=["DELETE"])
@@ -141,4 +140,4 @@ def my_waitlist(slot_id: int):
 def leave_waitlist(slot_id: int, entry_id: int):
     """Leave the waitlist."""
     entry = waitlist.leave(db.session(), actor=actor(), entry_id=entry_id, slot_id=slot_id)
-    return {**WaitlistOut().dump(entry), "position": None}
+    return waitlist_json(entry, None)
