@@ -7,7 +7,6 @@ from wtforms import BooleanField
 
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.services.notifications import inbox, preferences
-from sis_appointments.services.reports import calendars
 from sis_appointments.web import db, make_blueprint, permissions, require_valid
 from sis_appointments.web.forms import ActionForm, PreferencesForm
 
@@ -97,7 +96,7 @@ def feed_off():
 def feed(token: str):
     """A user's private calendar feed: the token in the URL is the only credential, so
     calendar programs can poll it; renewing or turning it off ends the old address."""
-    from sis_appointments.web.api.calendar_api import ics_response, site_domain
+    from sis_appointments.web.api.calendar_api import user_file
 
     session = db.session()
     user_key = inbox.feed_user(session, token)
@@ -105,7 +104,6 @@ def feed(token: str):
     user = state.pm.hook.appointments_get_user(user_key=user_key) if user_key else None
     if user is None:
         abort(404)
-    response = ics_response(calendars.user_calendar(session, user, site_domain()),
-                            "appointments.ics")
+    response = user_file(user)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

@@ -29,18 +29,24 @@ def booking_file(session: Session, *, actor: SisUser, booking_id: int, domain: s
     return ical.booking_file(booking, domain, _booking_summary(session, booking))[0]
 
 
-def student_events(session: Session, student_key: str, domain: str, since: datetime) -> list:
+def _within(since: datetime, until: datetime | None) -> list:
+    return [Slot.start_utc >= since] + ([Slot.start_utc < until] if until else [])
+
+
+def student_events(session: Session, student_key: str, domain: str, since: datetime,
+                   until: datetime | None = None) -> list:
     rows = session.scalars(select(Booking).join(Booking.slot).options(
         joinedload(Booking.slot).joinedload(Slot.type)).where(
-        Booking.student_key == student_key, Slot.start_utc >= since)
+        Booking.student_key == student_key, *_within(since, until))
         .order_by(Slot.start_utc, Booking.id))
     return [ical.booking_event(b, domain, _booking_summary(session, b)) for b in rows]
 
 
-def host_events(session: Session, host_key: str, domain: str, since: datetime) -> list:
+def host_events(session: Session, host_key: str, domain: str, since: datetime,
+                until: datetime | None = None) -> list:
     """A staff calendar: each series once with its RRULE, other slots one by one."""
     slots = list(session.scalars(select(Slot).options(joinedload(Slot.type)).where(
-        Slot.host_key == host_key, Slot.start_utc >= since).order_by(Slot.start_utc)))
+        Slot.host_key == host_key, *_within(since, until)).order_by(Slot.start_utc)))
     events, by_series = [], {}
     for slot in slots:
         if slot.series_id:
@@ -64,27 +70,30 @@ def series_export(session: Session, row: Series, slots: list[Slot], domain: str)
 
 
 def host_calendar(session: Session, *, actor: SisUser, host_key: str, domain: str,
-                  now: datetime | None = None) -> bytes:
-    """A staff member's slots, for whoever manages that calendar."""
+                  now: datetime | None = None, start: datetime | None = None,
+                  end: datetime | None = None) -> bytes:
+    """A staff member's slots from ``start`` (default 60 days ago) to ``end`` (default
+    open), for whoever manages that calendar."""
     if "\x00" in host_key:  # no key has one, and PostgreSQL cannot even compare it
         raise NotFound("no such calendar")
     access.require_manage_host(session, actor, host_key)
     cal = ical.calendar(name=f"Appointments of {sis.user_name(session, host_key)}")
-    for event in host_events(session, host_key, domain, (now or utcnow()) - PAST):
+    for event in host_events(session, host_key, domain, start or (now or utcnow()) - PAST, end):
         cal.add_component(event)
     return ical.finish(cal)
 
 
 def user_calendar(session: Session, user: SisUser, domain: str,
-                  now: datetime | None = None) -> bytes:
-    """Everything of ``user``'s from 60 days ago on: their bookings, and the slots they
-    host if they are staff. Cancelled ones stay, marked cancelled, so subscribed calendar
-    programs remove them."""
-    since = (now or utcnow()) - PAST
+                  now: datetime | None = None, start: datetime | None = None,
+                  end: datetime | None = None) -> bytes:
+    """Everything of ``user``'s from ``start`` (default 60 days ago) to ``end`` (default
+    open): their bookings, and the slots they host if they are staff. Cancelled ones stay,
+    marked cancelled, so subscribed calendar programs remove them."""
+    since = start or (now or utcnow()) - PAST
     cal = ical.calendar(name="Appointments")
-    events = student_events(session, user.key, domain, since)
+    events = student_events(session, user.key, domain, since, end)
     if user.has_role("staff", "admin"):
-        events += host_events(session, user.key, domain, since)
+        events += host_events(session, user.key, domain, since, end)
     for event in events:
         cal.add_component(event)
     return ical.finish(cal)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SLOTS = "slots"  # bumped by every committed event
 TOKENS = "tokens"  # bumped when an API token is revoked (auth.py)
 BODIES_LIMIT = 1000  # cached bodies per process; all are dropped when the generation moves
+BYTES_LIMIT = 64 * 2**20  # ... and at most this many bytes of them
 RETRY_SECONDS = 1.0  # pause before the listener subscribes again after losing Redis
 
 _BUMP = """local value = redis.call('INCR', KEYS[1])
@@ -61,6 +62,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._bodies: dict[tuple, bytes] = {}
         self._bodies_generation = -1
+        self._bytes = 0  # the size of the bodies kept
 
     # Generations ---------------------------------------------------------------------------
 
@@ -147,14 +149,16 @@ class ResponseCache:
         if self._client is not None and not self._live:
             return compute()
         if generation != self._bodies_generation:
-            self._bodies, self._bodies_generation = {}, generation
+            self._bodies, self._bodies_generation, self._bytes = {}, generation, 0
         bodies = self._bodies
         found = bodies.get(key)
         if found is None:
             found = compute()
-            if len(bodies) >= BODIES_LIMIT:
+            if len(bodies) >= BODIES_LIMIT or self._bytes + len(found) > BYTES_LIMIT:
                 bodies.clear()
+                self._bytes = 0
             bodies[key] = found  # a dict of an older generation if one moved meanwhile
+            self._bytes += len(found)
         return found
 
     def clear(self) -> None:
@@ -188,6 +192,12 @@ def token_generation() -> int:
 def forget_tokens() -> None:
     """Make every process that shares Redis resolve tokens afresh (after a revocation)."""
     _cache().bump(TOKENS)
+
+
+def body(key: tuple, compute: Callable[[], bytes]) -> bytes:
+    """``compute()``'s bytes, kept by this process under ``key`` until the next committed
+    change (the key must name everything the bytes depend on, the viewer included)."""
+    return _cache().body(key, compute)
 
 
 def cached_json(name: str, extra: str, compute: Callable[[], bytes]) -> Response:

@@ -6,11 +6,13 @@ from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 
 from sis_appointments.notify.delivery import calendar_domain
+from sis_appointments.services.accounts import access
 from sis_appointments.services.notifications import inbox
 from sis_appointments.services.reports import calendars
 from sis_appointments.web import ID, db
+from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import FeedOut
+from sis_appointments.web.api.schemas import CalendarQuery, FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
                 description="iCalendar files and the private subscription feed")
@@ -37,20 +39,40 @@ def booking_file(booking_id: int):
                         f"appointment-{booking_id}.ics")
 
 
+def user_file(user, start=None, end=None) -> Response:
+    """``user``'s calendar file, kept by the process until the next committed change."""
+    def compute() -> bytes:
+        return calendars.user_calendar(db.session(), user, site_domain(), start=start, end=end)
+
+    key = ("ics", user.key, tuple(sorted(user.roles)), start, end)
+    return ics_response(caching.body(key, compute), "appointments.ics")
+
+
 @blp.route("/mine")
+@blp.arguments(CalendarQuery, location="query")
 @blp.response(200, TEXT, content_type=ICS)
-def my_calendar():
-    """The caller's appointments (and, for staff, the slots they host) as one file."""
-    return ics_response(calendars.user_calendar(db.session(), actor(), site_domain()),
-                        "appointments.ics")
+def my_calendar(query):
+    """The caller's appointments (and, for staff, the slots they host) as one file, from
+    ``start`` (default 60 days ago) to ``end`` (default open)."""
+    return user_file(actor(), query.get("start"), query.get("end"))
 
 
 @blp.route("/hosts/<string(maxlength=64):host_key>")
+@blp.arguments(CalendarQuery, location="query")
 @blp.response(200, TEXT, content_type=ICS)
-def host_calendar(host_key: str):
-    """The slots a staff member hosts (series with their RRULE), for who manages them."""
-    return ics_response(calendars.host_calendar(db.session(), actor=actor(), host_key=host_key,
-                                                domain=site_domain()), "appointments.ics")
+def host_calendar(query, host_key: str):
+    """The slots a staff member hosts (series with their RRULE), for who manages them, from
+    ``start`` (default 60 days ago) to ``end`` (default open)."""
+    if "\x00" not in host_key:  # checked on every request; the file may come from the cache
+        access.require_manage_host(db.session(), actor(), host_key)
+
+    def compute() -> bytes:
+        return calendars.host_calendar(db.session(), actor=actor(), host_key=host_key,
+                                       domain=site_domain(), start=query.get("start"),
+                                       end=query.get("end"))
+
+    key = ("ics-host", host_key, query.get("start"), query.get("end"))
+    return ics_response(caching.body(key, compute), "appointments.ics")
 
 
 @blp.route("/feed", methods=["POST"])

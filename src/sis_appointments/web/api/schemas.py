@@ -153,6 +153,19 @@ class SlotQuery(Strict):
                 raise ValidationError("a range may span at most 366 days", "end")
 
 
+class CalendarQuery(Strict):
+    """An optional range of a calendar file: from ``start`` (default 60 days ago) to ``end``
+    (default open)."""
+
+    start = Instant()
+    end = Instant()
+
+    @validates_schema
+    def _range(self, data, **kwargs):
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ValidationError("end must be after start", "end")
+
+
 class SlotOut(Schema):
     """Times carry the offset of ``timezone``: the zone asked for (``tz``) or the slot's own."""
 
