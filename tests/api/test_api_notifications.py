@@ -40,7 +40,10 @@ def test_in_app_notifications_are_pushed_listed_and_marked_read(app, make_caller
     assert listed["unread"] == 1 and listed["items"][0]["id"] == pushed["id"]
     assert "Appointment booked" in listed["items"][0]["body"]
     assert listed["items"][0]["link"] == "/appointments/"
-    assert staff.get("/me/notifications").get_json()["unread"] == 1
+    for_staff = staff.get("/me/notifications").get_json()
+    assert for_staff["unread"] == 1
+    # each recipient's link leads to pages they may open: staff to the staff pages
+    assert for_staff["items"][0]["link"] == "/admin/appointments/"
     mark = staff.post(f"/me/notifications/{pushed['id']}/read")
     assert mark.status_code == 404, "nobody reads another's notifications"
     assert student.post(f"/me/notifications/{pushed['id']}/read").get_json() == {

@@ -58,7 +58,9 @@ class Delivery:
         to = self.recipient or sis.Person(self.notification.recipient_key,
                                              self.notification.recipient_key, None, "UTC")
         site = (self.settings.get("SIS_APPOINTMENTS_PUBLIC_URL") or "").rstrip("/")
-        pages = self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments")
+        pages = (self.settings.get("SIS_APPOINTMENTS_ADMIN_URL_PREFIX", "/admin/appointments")
+                 if to.staff else
+                 self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments"))
         return render.render(self.session, self.notification, to, domain=self.domain,
                              link=f"{site}{pages}/")
 

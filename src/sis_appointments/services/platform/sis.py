@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sis_appointments.contract import BusyTime, Student
+from sis_appointments.contract import BusyTime, SisUser, Student
 from sis_appointments.domain.timezones import zone_or_default
 
 
@@ -19,6 +19,7 @@ class Person:
     name: str
     email: str | None
     timezone: str
+    staff: bool = False  # staff or admin: their links lead to the staff pages
 
 
 def _hook(session: Session):
@@ -66,7 +67,8 @@ def person(session: Session, key: str, default_zone: str) -> Person | None:
     if found is None:
         return None
     return Person(key, found.name, found.email,
-                  zone_or_default(found.timezone, default_zone).key)
+                  zone_or_default(found.timezone, default_zone).key,
+                  staff=isinstance(found, SisUser) and found.has_role("staff", "admin"))
 
 
 def name(session: Session, key: str) -> str:
