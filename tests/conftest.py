@@ -55,6 +55,13 @@ REQUIRE_SERVICES = (
 UNEXERCISED = pytest.StashKey[list]()
 
 
+def pytest_addoption(parser):
+    """Declared here, at the root: pytest reads options only from the first conftests."""
+    parser.addoption("--update-snapshots", action="store_true", default=False,
+                     help="browser tests: record the visual baselines in "
+                          "tests/browser/snapshots/ anew instead of comparing with them")
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Tests that use Redis share one xdist group: Socket.IO's channel and the rate limits'
     keys are the same for every database."""
