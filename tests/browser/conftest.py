@@ -63,6 +63,7 @@ def _unavailable(message: str):
     pytest.skip(message)
 
 
+@pytest.hookimpl(tryfirst=True)  # before tests/conftest.py turns groups into node ids
 def pytest_collection_modifyitems(config, items):
     """Every browser test runs on one xdist worker: one Chromium, one live server at a time."""
     if not config.pluginmanager.hasplugin("xdist"):
