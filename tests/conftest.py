@@ -55,13 +55,42 @@ REQUIRE_SERVICES = (
 UNEXERCISED = pytest.StashKey[list]()
 
 
+def pytest_addoption(parser):
+    """Declared here, at the root: pytest reads options only from the first conftests."""
+    parser.addoption("--update-snapshots", action="store_true", default=False,
+                     help="browser tests: record the visual baselines in "
+                          "tests/browser/snapshots/ anew instead of comparing with them")
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Tests that use Redis share one xdist group: Socket.IO's channel and the rate limits'
-    keys are the same for every database."""
+    keys are the same for every database. (The browser tests' conftest puts them in the
+    group ``browser`` before this runs.)"""
     if config.pluginmanager.hasplugin("xdist"):
         for item in items:
             if "redis_url" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group("redis"))
+        if getattr(config.option, "loadgroup", False):  # an xdist worker under loadgroup
+            for item in items:
+                _join_xdist_group(item)
+
+
+def _join_xdist_group(item) -> None:
+    """Give ``item`` the ``@group`` node-id suffix by which xdist's loadgroup sends a group to
+    one worker. xdist adds it in its own hook, which runs before this one (markers added
+    here came too late for it) and, under pytest 9, has no effect (it sets Node._nodeid;
+    pytest 9 keeps the id in Node._id): without this, groups were silently spread."""
+    names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")})
+    if not names or item.nodeid.rfind("@") > item.nodeid.rfind("]"):
+        return  # no group, or xdist's hook added the suffix after all
+    grouped = f"{item.nodeid}@{'_'.join(names)}"
+    if hasattr(item, "_id"):  # pytest 9
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(grouped)
+    else:
+        item._nodeid = grouped
 
 
 # Hook coverage: judged on a whole-suite run, by the controller under xdist.

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from test_portal_booking import token
 
 from sis_appointments.models import NotificationPreference
@@ -69,7 +71,7 @@ def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, 
     csrf = token(client, "/appointments/me/preferences")
     page = client.post("/appointments/me/feed", data={"csrf_token": csrf}).get_data(
         as_text=True)
-    url = page.split('id="feed-url" readonly size="80" value="')[1].split('"')[0]
+    url = re.search(r'<input id="feed-url"[^>]* value="([^"]+)"', page).group(1)
     path = url.removeprefix("http://localhost")
     auth.logout()
     feed = client.get(path)

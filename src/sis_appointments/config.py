@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -63,6 +64,10 @@ DEFAULTS: dict[str, object] = {
     # Seconds the directory has to answer, and how long its answers are kept.
     "SIS_APPOINTMENTS_DIRECTORY_TIMEOUT": 5,
     "SIS_APPOINTMENTS_DIRECTORY_CACHE_SECONDS": 300,
+    # A stopped clock for tests and demo screenshots: an ISO 8601 instant with an offset (or
+    # an aware datetime) that every request, socket event and CLI command of this app takes
+    # as the current time. None (always, in production) is the real clock.
+    "SIS_APPOINTMENTS_FIXED_NOW": None,
 }
 
 
@@ -116,7 +121,22 @@ def load(config: dict) -> dict[str, object]:
             f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}"
         )
     _check_delivery(settings)
+    settings["SIS_APPOINTMENTS_FIXED_NOW"] = _instant(settings["SIS_APPOINTMENTS_FIXED_NOW"])
     return settings
+
+
+def _instant(value) -> datetime | None:
+    """SIS_APPOINTMENTS_FIXED_NOW as an aware UTC datetime (None stays None)."""
+    if value is None:
+        return None
+    try:
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ConfigError("SIS_APPOINTMENTS_FIXED_NOW must be an ISO 8601 instant with an offset "
+                          f"(2026-12-01T14:00:00+00:00), got {value!r}")
+    return instant.astimezone(UTC)
 
 
 def _positive(settings: dict, key: str, upper: float) -> None:

@@ -82,7 +82,7 @@ class AppointmentsPlugin:
 
     def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
         from sis_appointments import cli
-        from sis_appointments.web import admin, me, portal, register_filters
+        from sis_appointments.web import admin, fixed_clock, me, portal, register_filters
         from sis_appointments.web.api import init_api
         from sis_appointments.web.sockets import init_sockets
 
@@ -102,6 +102,8 @@ class AppointmentsPlugin:
         state = app.extensions["sis_appointments"] = AppointmentsState(
             pm=pm, settings=settings, engine=engine, sessionmaker=factory)
         state.refresh_channels()
+        if settings["SIS_APPOINTMENTS_FIXED_NOW"] is not None:
+            fixed_clock(app, settings["SIS_APPOINTMENTS_FIXED_NOW"])
         app.teardown_appcontext(db.close_session)
         app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
         app.register_blueprint(me.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"]

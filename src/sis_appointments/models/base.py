@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, MetaData, func
@@ -44,8 +45,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A stopped clock for the current context: set only where SIS_APPOINTMENTS_FIXED_NOW is
+# configured (web.fixed_clock sets it for each app context of that app), else unset.
+FIXED_NOW: ContextVar[datetime | None] = ContextVar("sis_appointments_fixed_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant, aware, in UTC (the configured fixed instant, if any)."""
+    return FIXED_NOW.get() or datetime.now(UTC)
 
 
 class Base(DeclarativeBase):

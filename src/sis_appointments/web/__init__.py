@@ -39,6 +39,27 @@ def user_name(user_key: str) -> str:
     return sis.user_name(db.session(), user_key)
 
 
+def fixed_clock(app, instant) -> None:
+    """Stop the clock at ``instant`` for ``app`` (SIS_APPOINTMENTS_FIXED_NOW): each of its app
+    contexts (a request, a socket event, a CLI command) sets models.FIXED_NOW, which utcnow
+    reads, and puts it back when it ends, so other apps in the process keep the real time."""
+    from flask import appcontext_pushed, g
+
+    from sis_appointments.models.base import FIXED_NOW
+
+    def stop(sender, **_):
+        if "_appt_fixed_now" not in g:
+            g._appt_fixed_now = FIXED_NOW.set(instant)
+
+    def restart(_error=None):
+        token = g.pop("_appt_fixed_now", None)
+        if token is not None:
+            FIXED_NOW.reset(token)
+
+    appcontext_pushed.connect(stop, app, weak=False)
+    app.teardown_appcontext(restart)
+
+
 def register_filters(app) -> None:
     app.add_template_filter(format_local, "appt_local")
     app.add_template_filter(user_name, "appt_user_name")
