@@ -82,7 +82,14 @@ class AppointmentsPlugin:
 
     def init_app(self, app: Flask, *, pm: pluggy.PluginManager | None = None, host=None) -> None:
         from sis_appointments import cli
-        from sis_appointments.web import admin, fixed_clock, me, portal, register_filters
+        from sis_appointments.web import (
+            admin,
+            fixed_clock,
+            me,
+            portal,
+            portal_book,  # noqa: F401 (its routes join portal.bp)
+            register_filters,
+        )
         from sis_appointments.web.api import init_api
         from sis_appointments.web.sockets import init_sockets
 

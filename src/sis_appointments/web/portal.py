@@ -1,12 +1,13 @@
-"""The students' Appointments tab: their bookings and waitlist places, and booking."""
+"""The students' Appointments tab: their bookings and waitlist places (booking and the book
+page are in ``portal_book``, on the same blueprint)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.resources import package_path
-from sis_appointments.services.scheduling import availability, booking, queries, waitlist
+from sis_appointments.services.scheduling import booking, queries, waitlist
 from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
 from sis_appointments.web.forms import ActionForm, CancelForm
 
@@ -30,20 +31,7 @@ def index():
     )
 
 
-@bp.get("/book")
-@permissions.require_roles("student")
-def book_page():
-    identity = permissions.current_identity()
-    session = db.session()
-    type_id = request.args.get("type", type=int)
-    slots = availability.book_page(session, identity.key, type_id)
-    return render_template("appointments/portal/book.html", slots=slots,
-                           days=availability.BOOK_PAGE_HORIZON.days,
-                           types=queries.active_types(session), type_id=type_id,
-                           zone=permissions.display_zone(identity), action_form=ActionForm())
-
-
-def _act(form, action, success, back: str):
+def act(form, action, success, back: str):
     """Run one service call for a POSTed form; rule refusals become a message. ``success``
     is the message, or a function of what the call returned that words it."""
     require_valid(form)
@@ -60,39 +48,12 @@ def _act(form, action, success, back: str):
     return redirect(url_for("appointments_portal.index"), 303)
 
 
-@bp.post(f"/slots/<{ID}:slot_id>/book")
-@permissions.require_roles("student")
-def book(slot_id: int):
-    actor = permissions.current_identity()
-    return _act(ActionForm(), lambda: booking.book(db.session(), actor=actor, slot_id=slot_id),
-                "Booked. It is listed under your upcoming appointments.",
-                url_for("appointments_portal.book_page"))
-
-
-@bp.post(f"/slots/<{ID}:slot_id>/waitlist")
-@permissions.require_roles("student")
-def join_waitlist(slot_id: int):
-    actor = permissions.current_identity()
-    return _act(ActionForm(), lambda: waitlist.join(db.session(), actor=actor, slot_id=slot_id),
-                _joined_message, url_for("appointments_portal.book_page"))
-
-
-def _joined_message(entry) -> str:
-    """What joining promises: a seat booked for you, or (offer mode) held for you to accept."""
-    minutes = entry.slot.type.offer_minutes
-    if minutes:
-        return (f"You are on the waitlist. If a seat frees up it is held for you for "
-                f"{minutes} minutes: accept it under your appointments before then, or it "
-                "passes to the next student waiting.")
-    return "You are on the waitlist; a freed seat is booked for you automatically."
-
-
 @bp.post(f"/bookings/<{ID}:booking_id>/cancel")
 @permissions.require_roles("student")
 def cancel(booking_id: int):
     actor = permissions.current_identity()
     form = CancelForm()
-    return _act(form, lambda: booking.cancel(db.session(), actor=actor, booking_id=booking_id,
+    return act(form, lambda: booking.cancel(db.session(), actor=actor, booking_id=booking_id,
                                              reason=(form.reason.data or "").strip()),
                 "Cancelled.", url_for("appointments_portal.index"))
 
@@ -101,7 +62,7 @@ def cancel(booking_id: int):
 @permissions.require_roles("student")
 def leave_waitlist(entry_id: int):
     actor = permissions.current_identity()
-    return _act(ActionForm(),
+    return act(ActionForm(),
                 lambda: waitlist.leave(db.session(), actor=actor, entry_id=entry_id),
                 "You left the waitlist.", url_for("appointments_portal.index"))
 
