@@ -19,6 +19,12 @@ def slot_json(slot: Slot, tz: ZoneInfo | None = None, waitlist_length: int = 0) 
             "waitlist_length": waitlist_length, "status": slot.status, "version": slot.version}
 
 
+def slot_wire(item: dict) -> dict:
+    """A ``slot_json`` ready for JSON as ``SlotOut`` dumps it (times in ISO 8601), for
+    answers serialised once and kept (the slot range cache)."""
+    return {**item, "start": item["start"].isoformat(), "end": item["end"].isoformat()}
+
+
 def booking_json(booking: Booking, tz: ZoneInfo | None = None) -> dict:
     return {"id": booking.id, "slot_id": booking.slot_id, "student": booking.student_key,
             "status": booking.status, "reason": booking.reason, "booked_by": booking.booked_by,

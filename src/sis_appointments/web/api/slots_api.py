@@ -21,7 +21,7 @@ from sis_appointments.web.api.schemas import (
     SlotUpdate,
     WaitlistOut,
 )
-from sis_appointments.web.api.serialize import booking_json, slot_json, waitlist_json
+from sis_appointments.web.api.serialize import booking_json, slot_json, slot_wire, waitlist_json
 
 blp = Blueprint("appointments_api_slots", __name__, url_prefix="/slots",
                 description="Bookable slots, their bookings and waitlists")
@@ -57,8 +57,9 @@ def list_slots(query):
             limit=query["limit"] + 1)
         body = paging.page(found, lambda s: (s.start_utc, s.id), query["limit"])
         lengths = queries.waitlist_lengths(db.session(), [s.id for s in body["items"]])
-        body["items"] = [slot_json(s, tz, lengths.get(s.id, 0)) for s in body["items"]]
-        return current_app.json.dumps(SlotPage().dump(body)).encode()
+        body["items"] = [slot_wire(slot_json(s, tz, lengths.get(s.id, 0)))
+                         for s in body["items"]]
+        return current_app.json.dumps(body).encode()  # what SlotPage dumps, without it
 
     return caching.cached_json("slots", tz.key, compute)
 
