@@ -18,6 +18,7 @@ no Redis, another process's change shows in cached answers within that time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -141,6 +142,14 @@ class ResponseCache:
 
     # Bodies --------------------------------------------------------------------------------
 
+    def peek(self, key: tuple) -> bytes | None:
+        """The body kept for ``key`` under the current generation, if any."""
+        generation = self.generation(SLOTS)
+        if (self._client is not None and not self._live) or (
+                generation != self._bodies_generation):
+            return None
+        return self._bodies.get(key)
+
     def body(self, key: tuple, compute: Callable[[], bytes]) -> bytes:
         """The cached body for ``key`` under the current slots generation, else
         ``compute()``'s. With Redis, bodies are kept only while the listener is subscribed,
@@ -200,8 +209,26 @@ def body(key: tuple, compute: Callable[[], bytes]) -> bytes:
     return _cache().body(key, compute)
 
 
+def _key(name: str, extra: str) -> tuple:
+    return (name, extra, tuple(sorted(request.args.items(multi=True))))
+
+
 def cached_json(name: str, extra: str, compute: Callable[[], bytes]) -> Response:
     """A JSON response with ``compute()``'s body, cached under the request's query, ``extra``
     and the current generation."""
-    key = (name, extra, tuple(sorted(request.args.items(multi=True))))
-    return Response(_cache().body(key, compute), mimetype="application/json")
+    return Response(_cache().body(_key(name, extra), compute), mimetype="application/json")
+
+
+def served_first(name: str, extra: Callable[[], str]):
+    """Decorate a GET view that answers with ``cached_json(name, extra(), ...)``: a kept
+    answer is sent before the view's arguments are even parsed (only valid queries were
+    ever kept)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def first(*args, **kwargs):
+            found = _cache().peek(_key(name, extra()))
+            if found is not None:
+                return Response(found, mimetype="application/json")
+            return view(*args, **kwargs)
+        return first
+    return decorate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -41,7 +41,13 @@ def _viewer_zone(tz_name: str | None = None):
     return zone(tz_name) if tz_name else permissions.display_zone(actor())
 
 
+def _zone_key() -> str:
+    """The zone a range answer is written in, as named in the query or the viewer's."""
+    return request.args.get("tz") or permissions.display_zone(actor()).key
+
+
 @blp.route("")
+@caching.served_first("slots", _zone_key)
 @blp.arguments(SlotQuery, location="query")
 @blp.response(200, SlotPage)
 def list_slots(query):
@@ -61,7 +67,7 @@ def list_slots(query):
                          for s in body["items"]]
         return current_app.json.dumps(body).encode()  # what SlotPage dumps, without it
 
-    return caching.cached_json("slots", tz.key, compute)
+    return caching.cached_json("slots", _zone_key(), compute)
 
 
 @blp.route("", methods=["POST"])
