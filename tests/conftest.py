@@ -313,8 +313,8 @@ def app(database_url, make_app, _module_apps):
     state = app.extensions.get("sis_appointments")
     if state is not None and state.cache is not None:
         state.cache.clear()
-    for limiter in app.extensions.get("limiter", ()):
-        limiter.reset()
+    if state is not None and state.limits is not None:
+        state.limits.reset()
     pm = app.extensions["sis_plugins"]
     names = {name for name, _ in pm.list_name_plugin()}
     yield app

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.web import db
-from sis_appointments.web.api import idempotency
+from sis_appointments.web.api import idempotency, limits
 from sis_appointments.web.api.auth import authenticate
 from sis_appointments.web.api.problem import (
     PROBLEM_TYPE,
@@ -58,6 +58,7 @@ class ProblemApi(Api):
             blueprint.register_error_handler(SchedulingError, scheduling_problem)
             blueprint.before_request(authenticate)
             blueprint.before_request(idempotency.before)
+            blueprint.before_request(limits.check)
             blueprint.after_request(idempotency.after)
             blueprint.after_request(_request_id_header)
             blueprint._appt_ready = True
@@ -109,7 +110,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
                                   system_api)]
     for blueprint in blueprints:
         api.register(blueprint)
-    init_limits(app, settings, blueprints)
+    init_limits(app, settings)
     app.extensions["sis_appointments"].cache = init_cache(app, settings)
     csrf = app.extensions.get("csrf")
     if csrf is not None:  # the host's CSRFProtect: the API checks its own header instead

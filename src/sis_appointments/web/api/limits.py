@@ -1,20 +1,43 @@
-"""Per-user rate limits on booking writes and per-token limits on API use (Flask-Limiter;
-shared between workers through Redis when SIS_APPOINTMENTS_REDIS_URL is set)."""
+"""Per-user rate limits on booking writes and per-token limits on API use, with the
+``limits`` library's moving window (in Redis when SIS_APPOINTMENTS_REDIS_URL is set, so every
+worker shares the counts; else in the process).
+
+One limit, so one Redis round trip, per request: writes that book or unbook count against
+their user's write limit, every other request made with a token against the token's own.
+Over a limit is a 429 problem with ``Retry-After`` (no ``X-RateLimit-*`` headers: they would
+cost a round trip each).
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, g, request
-from flask_limiter import Limiter
+from flask import Flask, current_app, g, request
+from limits import parse_many, storage, strategies
 
 from sis_appointments.services.accounts import tokens
 from sis_appointments.web import db, permissions
+from sis_appointments.web.api.problem import problem
 
 # Endpoints that book or unbook: limited per user.
 WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "accept_offer", "decline_offer",
           "cancel_booking", "reschedule_booking", "create_token", "run_batch")
 WRITE_METHODS = ("POST", "DELETE")
+PREFIX = "sis-appt"
+
+
+class Limits:
+    """This app's limits and where their counts live."""
+
+    def __init__(self, settings: dict):
+        self.storage = storage.storage_from_string(
+            settings["SIS_APPOINTMENTS_REDIS_URL"] or "memory://")
+        self.window = strategies.MovingWindowRateLimiter(self.storage)
+        self.writes = parse_many(settings["SIS_APPOINTMENTS_RATE_LIMIT_WRITES"])
+        self.tokens = parse_many(settings["SIS_APPOINTMENTS_RATE_LIMIT_TOKENS"])
+
+    def reset(self) -> None:
+        self.storage.reset()
 
 
 def _bearer() -> str | None:
@@ -40,25 +63,28 @@ def token_key() -> str:
     return "token:" + hashlib.sha256(secret.encode()).hexdigest()[:24]
 
 
-def init_limits(app: Flask, settings: dict, blueprints) -> Limiter:
-    # No X-RateLimit-* headers: they cost a storage round trip on every request; a 429
-    # carries Retry-After (web/api/problem.py).
-    limiter = Limiter(user_key, app=app, headers_enabled=False, key_prefix="sis-appt",
-                      storage_uri=settings["SIS_APPOINTMENTS_REDIS_URL"] or "memory://",
-                      strategy="moving-window")
-    names = {bp.name for bp in blueprints}
-    for endpoint, view in list(app.view_functions.items()):
-        blueprint, _, name = endpoint.rpartition(".")
-        if blueprint not in names:
-            continue
-        # One limit, so one Redis round trip, per request: writes that book or unbook count
-        # against their user's write limit, everything else a token does against its own.
-        write = name in WRITES
-        view = limiter.limit(settings["SIS_APPOINTMENTS_RATE_LIMIT_TOKENS"], key_func=token_key,
-                             exempt_when=lambda write=write: _bearer() is None or (
-                                 write and request.method in WRITE_METHODS))(view)
-        if write:
-            view = limiter.limit(settings["SIS_APPOINTMENTS_RATE_LIMIT_WRITES"],
-                                 methods=list(WRITE_METHODS))(view)
-        app.view_functions[endpoint] = view
-    return limiter
+def check():
+    """Count this request against its one limit; a 429 problem when over it (a
+    ``before_request`` of the API's blueprints, after authentication)."""
+    limits = current_app.extensions["sis_appointments"].limits
+    name = (request.endpoint or "").rpartition(".")[2]
+    if name in WRITES and request.method in WRITE_METHODS:
+        rates, key = limits.writes, user_key()
+    elif _bearer() is not None:
+        rates, key = limits.tokens, token_key()
+    else:
+        return None
+    for rate in rates:
+        if not limits.window.hit(rate, PREFIX, key):
+            response = problem(429, "too_many_requests",
+                               f"more than {rate} for this {key.partition(':')[0]}; "
+                               "try again later")
+            response.headers["Retry-After"] = str(rate.get_expiry())
+            return response
+    return None
+
+
+def init_limits(app: Flask, settings: dict) -> Limits:
+    limits = Limits(settings)
+    app.extensions["sis_appointments"].limits = limits
+    return limits

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -35,8 +34,6 @@ def http_problem(error: HTTPException):
                        **({"errors": errors} if errors else {}))
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
-    if isinstance(error, RateLimitExceeded):  # at most one window of the limit hit
-        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
     return response
 
 
