@@ -1,0 +1,78 @@
+"""Print the README's benchmark tables from bench/results/*.json (after running the
+benchmarks): python bench/markdown.py"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def row(*cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def api(found: dict) -> None:
+    print(f"From `bench/results/api.json` ({found['when']}), {found['rounds']} alternated pairs "
+          f"of {found['seconds_per_run']} s:\n")
+    print(row("measure", "plugin / s", "bare / s", "ratio median (range)", "plugin p50 / p95 ms"))
+    print(row(*["---"] * 5))
+    for name, label in (("booking", "booking vs bare seat UPDATE + INSERT"),
+                        ("range", "cached `GET /slots` vs bare hello")):
+        f = found[name]
+        mine = [r for r in f["runs"] if r["kind"] == f["plugin"]]
+        theirs = [r for r in f["runs"] if r["kind"] == f["bare"]]
+        rate = lambda runs: round(statistics.median(r["requests_per_s"] for r in runs), 1)  # noqa: E731
+        p = lambda key, runs=mine: round(statistics.median(r[key] for r in runs))  # noqa: E731
+        print(row(label, rate(mine), rate(theirs),
+                  f"{f['ratio_median']} ({f['ratio_min']}-{f['ratio_max']})",
+                  f"{p('p50_ms')} / {p('p95_ms')}"))
+    print("\nStampedes, 500 students on one slot of capacity 20 (plugin, bare, bare, plugin):\n")
+    print(row("side", "201", "409", "other", "drained s", "p50 ms", "p95 ms", "p99 ms"))
+    print(row(*["---"] * 8))
+    for s in found["stampedes"]:
+        print(row(s["side"], s["created"], s["conflicts"], s["other"], s["drained_s"],
+                  round(s["p50_ms"]), round(s["p95_ms"]), round(s["p99_ms"])))
+    think = found.get("think_time")
+    if think:
+        print(f"\n{think['users']} users with think time, {think['seconds']} s:\n")
+        print(row("request", "count", "per s", "p50 ms", "p95 ms", "p99 ms", "failures"))
+        print(row(*["---"] * 7))
+        for r in think["by_request"]:
+            print(row(r["name"], r["requests"], r["requests_per_s"], r["p50_ms"], r["p95_ms"],
+                      r["p99_ms"], r["failures"]))
+        print(f"\nErrors: {think['errors'] or 'none'}")
+
+
+def costs(found: dict) -> None:
+    print(f"\nFrom `bench/results/request_costs.json` ({found['when']}):\n")
+    print(row("path", "SQL", "Redis", "CPU ms"))
+    print(row(*["---"] * 4))
+    for r in found["rows"]:
+        print(row(r["path"], r["sql_per_request"], r["redis_per_request"],
+                  r["cpu_ms_per_request"]))
+
+
+def reads(found: dict) -> None:
+    print(f"\nFrom `bench/results/booking.json` ({found['when']}), reads:\n")
+    print(row("database", "slots per week", "host's week p50 / p95 ms",
+              "student's bookings p50 / p95 ms"))
+    print(row(*["---"] * 4))
+    for r in found["reads"]:
+        print(row(r["database"], r.get("slots_per_week", "?"),
+                  f"{r['host_week']['p50_ms']} / {r['host_week']['p95_ms']}",
+                  f"{r['student_bookings']['p50_ms']} / {r['student_bookings']['p95_ms']}"))
+
+
+if __name__ == "__main__":
+    for name, show in (("api", api), ("request_costs", costs), ("booking", reads)):
+        found = load(name)
+        if found:
+            show(found)
