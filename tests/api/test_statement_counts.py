@@ -16,7 +16,7 @@ from sis_appointments.models import utcnow
 # already resolved by the process costs none (web/api/auth.py), nor do the settings once
 # read. A slot already full is refused by the statement that loads it.
 BUDGET = {
-    "book": {"postgresql": 11, "sqlite": 12},
+    "book": {"postgresql": 10, "sqlite": 12},
     "book_full": {"postgresql": 1, "sqlite": 2},
     "range_hit": {"postgresql": 0, "sqlite": 0},
 }

@@ -54,8 +54,7 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
             access.require_manage_host(session, actor, slot.host_key)
         if slot.status != "open" or not slot.type.active:
             raise Conflict("this slot is not open for booking", code="slot_closed")
-        seats.take_or_refuse(session, slot, waiting=waiting)
-        seats.lock_people(session, student_key)
+        seats.take_or_refuse(session, slot, waiting=waiting, person=student_key)
         eligibility.check(session, slot, student_key, now, overridable=not override)
         booking = Booking(slot=slot, student_key=student_key, reason=reason,
                           booked_by=actor.key)

@@ -40,14 +40,17 @@ def lock_slots(session: Session, slot_ids) -> None:
         ).all()
 
 
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
 def lock_people(session: Session, *keys: str) -> None:
     """Transaction-scoped advisory locks on students, hosts or places, in a fixed order."""
     if not _is_postgres(session):
         return
     for key in sorted(set(keys)):
-        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                        {"k": int.from_bytes(digest, "big", signed=True)})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
 
 
 def _note(session: Session, slot_id: int, booked: int | None) -> None:
@@ -57,15 +60,24 @@ def _note(session: Session, slot_id: int, booked: int | None) -> None:
         set_committed_value(loaded, "booked", booked)
 
 
-def take(session: Session, slot: Slot) -> bool:
-    """Atomically take one seat of an open slot; False if none is left."""
+def take(session: Session, slot: Slot, person: str | None = None) -> bool:
+    """Atomically take one seat of an open slot; False if none is left. With ``person``, the
+    seat's taker is then locked as ``lock_people`` does (slot, then person: the lock order),
+    on PostgreSQL in the same statement (the lock is taken after the row's; the next
+    statement reads with a snapshot from after both)."""
+    returning = [Slot.booked]
+    inline = person is not None and _is_postgres(session)
+    if inline:
+        returning.append(func.pg_advisory_xact_lock(_lock_number(person)))
     booked = session.execute(
         update(Slot)
         .where(Slot.id == slot.id, Slot.status == "open", Slot.booked < Slot.capacity)
-        .values(booked=Slot.booked + 1).returning(Slot.booked)
+        .values(booked=Slot.booked + 1).returning(*returning)
         .execution_options(synchronize_session=False)
     ).scalar()
     _note(session, slot.id, booked)
+    if booked is not None and person is not None and not inline:
+        lock_people(session, person)
     return booked is not None
 
 
@@ -110,15 +122,15 @@ def load_to_book(session: Session, slot_id: int) -> tuple[Slot, int]:
 
 
 def take_or_refuse(session: Session, slot: Slot, message: str = "this slot is full",
-                   waiting: int | None = None) -> None:
+                   waiting: int | None = None, person: str | None = None) -> None:
     """Take a seat of ``slot`` or refuse with a Conflict carrying the slot's seat summary.
     Given the waitlist's length read with the slot (``load_to_book``), a slot already full
     is refused without a statement, and a lost race without a third."""
     if waiting is None:
-        if not take(session, slot):
+        if not take(session, slot, person):
             raise Conflict(message, code="slot_full", **summary(session, slot))
         return
-    if not slot.is_full and take(session, slot):
+    if not slot.is_full and take(session, slot, person):
         return
     raise Conflict(message, code="slot_full", **_refusal(
         slot.id, slot.capacity, max(slot.booked, slot.capacity), slot.status, waiting))
