@@ -20,6 +20,7 @@ from sis_appointments.models import (
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import sis
+from sis_appointments.services.scheduling import seats
 
 
 def student_bookings(
@@ -90,9 +91,11 @@ def active_types(session: Session) -> list[AppointmentType]:
 
 def slot_range(session: Session, start: datetime, end: datetime, *, type_id=None,
                host_key=None, location=None, available_only=False, after=None,
-               limit=100) -> list[Slot]:
-    """Slots starting in [start, end) in (start, id) order, after a cursor position."""
-    query = (select(Slot).where(Slot.start_utc >= start, Slot.start_utc < end)
+               limit=100) -> list[tuple[Slot, int]]:
+    """Slots starting in [start, end) in (start, id) order, after a cursor position, each
+    with the length of its waitlist (one statement)."""
+    query = (select(Slot, seats.waiting_count(Slot.id))
+             .where(Slot.start_utc >= start, Slot.start_utc < end)
              .order_by(Slot.start_utc, Slot.id).limit(limit))
     for column, value in ((Slot.type_id, type_id), (Slot.host_key, host_key),
                           (Slot.location, location)):
@@ -103,7 +106,7 @@ def slot_range(session: Session, start: datetime, end: datetime, *, type_id=None
     if after is not None:
         query = query.where((Slot.start_utc > after[0])
                             | ((Slot.start_utc == after[0]) & (Slot.id > after[1])))
-    return list(session.scalars(query))
+    return [(slot, waiting) for slot, waiting in session.execute(query)]
 
 
 def waitlist_lengths(session: Session, slot_ids: list[int]) -> dict[int, int]:

@@ -89,7 +89,9 @@ def release(session: Session, slot_id: int) -> None:
     _note(session, slot_id, booked)
 
 
-def _waiting(slot_id):
+def waiting_count(slot_id):
+    """The length of a slot's waitlist as a scalar subquery (``slot_id`` a value or the
+    ``Slot.id`` column, correlated)."""
     return (select(func.count()).select_from(WaitlistEntry)
             .where(WaitlistEntry.slot_id == slot_id,
                    WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
@@ -105,7 +107,7 @@ def _refusal(slot_id: int, capacity: int, booked: int, status: str, waiting: int
 def summary(session: Session, slot: Slot) -> dict:
     """What a client needs after losing a race: seats left and the waitlist's length, read
     in one statement."""
-    row = session.execute(select(Slot.capacity, Slot.booked, Slot.status, _waiting(slot.id))
+    row = session.execute(select(Slot.capacity, Slot.booked, Slot.status, waiting_count(slot.id))
                           .where(Slot.id == slot.id)).one()
     _note(session, slot.id, row.booked)
     return _refusal(slot.id, row.capacity, row.booked, row.status, row[3])
@@ -114,7 +116,7 @@ def summary(session: Session, slot: Slot) -> dict:
 def load_to_book(session: Session, slot_id: int) -> tuple[Slot, int]:
     """A slot with its type, and the length of its waitlist, in one statement: all a booking
     needs to start, and all its refusal reports."""
-    found = session.execute(select(Slot, _waiting(slot_id)).options(joinedload(Slot.type))
+    found = session.execute(select(Slot, waiting_count(slot_id)).options(joinedload(Slot.type))
                             .where(Slot.id == slot_id)).first()
     if found is None:
         raise NotFound(f"slot {slot_id} does not exist")

@@ -61,10 +61,9 @@ def list_slots(query):
             host_key=query.get("host"), location=query.get("location"),
             available_only=query["available_only"], after=paging.decode(query.get("cursor")),
             limit=query["limit"] + 1)
-        body = paging.page(found, lambda s: (s.start_utc, s.id), query["limit"])
-        lengths = queries.waitlist_lengths(db.session(), [s.id for s in body["items"]])
-        body["items"] = [slot_wire(slot_json(s, tz, lengths.get(s.id, 0)))
-                         for s in body["items"]]
+        body = paging.page(found, lambda row: (row[0].start_utc, row[0].id), query["limit"])
+        body["items"] = [slot_wire(slot_json(slot, tz, waiting))
+                         for slot, waiting in body["items"]]
         return current_app.json.dumps(body).encode()  # what SlotPage dumps, without it
 
     return caching.cached_json("slots", _zone_key(), compute)
