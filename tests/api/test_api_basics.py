@@ -87,3 +87,15 @@ def test_nul_characters_are_refused_not_stored(make_caller):
     assert response.status_code == 422 and "user" in response.get_json()["errors"]
     query = admin.get("/bookings", query_string={"student": "a\x00"})
     assert query.status_code == 422
+
+
+def test_request_ids_stay_unique_across_threads():
+    """Ids are drawn by every request thread at once (gunicorn gthread workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sis_appointments.web import db
+
+    with ThreadPoolExecutor(8) as pool:
+        batches = list(pool.map(lambda _: [db._next_id() for _ in range(5000)], range(8)))
+    drawn = [i for batch in batches for i in batch]
+    assert len(set(drawn)) == len(drawn) == 40_000

@@ -14,15 +14,20 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 def _new_ids() -> None:
     """Request ids unique per process: a random prefix (drawn again in a forked worker) and a
-    counter, which costs less than a random UUID per request."""
+    counter, which costs less than a random UUID per request. ``next`` on an
+    ``itertools.count`` is atomic, so threads never share one (a generator would raise)."""
     global _ids
-    prefix = os.urandom(8).hex()
-    _ids = (f"{prefix}{n:016x}" for n in itertools.count(1))
+    _ids = (os.urandom(8).hex(), itertools.count(1))
 
 
-_ids = None
+_ids: tuple[str, itertools.count] = ("", itertools.count(1))
 _new_ids()
 os.register_at_fork(after_in_child=_new_ids)
+
+
+def _next_id() -> str:
+    prefix, counter = _ids
+    return f"{prefix}{next(counter):016x}"
 
 
 def request_id() -> str:
@@ -30,7 +35,7 @@ def request_id() -> str:
     most 64 characters, else a new one. Audit rows written by the request carry it."""
     if "_appt_request_id" not in g:
         given = request.headers.get("X-Request-ID", "") if has_request_context() else ""
-        g._appt_request_id = given if _REQUEST_ID.fullmatch(given) else next(_ids)
+        g._appt_request_id = given if _REQUEST_ID.fullmatch(given) else _next_id()
     return g._appt_request_id
 
 
