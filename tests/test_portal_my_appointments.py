@@ -64,7 +64,7 @@ def test_cancelling_asks_first_and_warns_when_late(client, auth, session, world,
     auth.login("ana")
     page = client.get(f"/appointments/bookings/{late.id}/cancel").get_data(as_text=True)
     assert "This will count as a late cancellation" in page
-    assert "free of charge until 1 day before" in page
+    assert "without penalty until 1 day before" in page
     page = client.get(f"/appointments/bookings/{free.id}/cancel").get_data(as_text=True)
     assert "late cancellation" in page and "This will count" not in page
     session.rollback()

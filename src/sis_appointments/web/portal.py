@@ -36,8 +36,8 @@ PLAIN_WORDS = {
 
 
 def plain(error: SchedulingError) -> str:
-    words = PLAIN_WORDS.get(error.code)
-    return words or (error.message[:1].upper() + error.message[1:] + ".")
+    """A refusal in the words of PLAIN_WORDS, else the rule's own message."""
+    return PLAIN_WORDS.get(error.code) or error.message
 
 
 @bp.get("/")
@@ -49,9 +49,10 @@ def index():
                            zone=permissions.display_zone(identity), action_form=ActionForm())
 
 
-def act(form, action, success, back: str):
-    """Run one service call for a POSTed form; rule refusals become a message. ``success``
-    is the message, or a function of what the call returned that words it."""
+def act(form, action, success, back: str, words=lambda error: error.message):
+    """Run one service call for a POSTed form; rule refusals become a message (worded by
+    ``words``). ``success`` is the message, or a function of what the call returned that
+    words it."""
     require_valid(form)
     try:
         done = action()
@@ -60,7 +61,7 @@ def act(form, action, success, back: str):
     except NotFound:
         abort(404)
     except SchedulingError as error:
-        flash(plain(error), "error")
+        flash(words(error), "error")
         return redirect(back, 303)
     flash(success(done) if callable(success) else success)
     return redirect(url_for("appointments_portal.index"), 303)
@@ -109,7 +110,7 @@ def cancel(booking_id: int):
             reason=(form.reason.data or "").strip()),
             lambda done: ("Cancelled. It counts as a late cancellation."
                           if done.status == "late_cancelled" else "Cancelled."),
-            url_for("appointments_portal.index"))
+            url_for("appointments_portal.index"), plain)
     if found.status != "confirmed":
         flash("This booking is not active any more.", "error")
         return redirect(url_for("appointments_portal.index"), 303)
@@ -135,7 +136,7 @@ def reschedule(booking_id: int):
             return redirect(back, 303)
         return act(form, lambda: booking.reschedule(
             db.session(), actor=identity, booking_id=booking_id, target_slot_id=form.slot.data),
-            "Moved. Your appointment is at its new time.", back)
+            "Moved. Your appointment is at its new time.", back, plain)
     if found.status != "confirmed":
         flash("This booking is not active any more.", "error")
         return redirect(url_for("appointments_portal.index"), 303)
@@ -165,7 +166,7 @@ def accept_offer(entry_id: int):
     return act(ActionForm(),
                 lambda: waitlist.accept_offer(db.session(), actor=actor, entry_id=entry_id),
                 "Accepted. The seat is yours: it is listed under your upcoming appointments.",
-                url_for("appointments_portal.index"))
+                url_for("appointments_portal.index"), plain)
 
 
 @bp.post(f"/waitlist/<{ID}:entry_id>/decline")
@@ -175,4 +176,4 @@ def decline_offer(entry_id: int):
     return act(ActionForm(),
                 lambda: waitlist.decline_offer(db.session(), actor=actor, entry_id=entry_id),
                 "Declined. The seat passes to the next student waiting.",
-                url_for("appointments_portal.index"))
+                url_for("appointments_portal.index"), plain)
