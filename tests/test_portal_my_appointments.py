@@ -264,3 +264,17 @@ def test_messages_show_once_and_the_calendar_address_can_be_copied(client, auth,
     response = client.post("/appointments/me/feed/off", data={"csrf_token": token(client, page)},
                            follow_redirects=True)
     assert response.get_data(as_text=True).count("no longer works") == 1
+
+
+def test_the_students_own_pages_are_for_students(client, auth, world, create_booking, offer):
+    lee, ana, ben, advising, slot = world
+    hers = create_booking(ana.key, slot(72))
+    auth.login("lee")  # staff act on bookings from their own pages and the API
+    for path in (f"/bookings/{hers.id}/cancel", f"/bookings/{hers.id}/reschedule", ""):
+        assert client.get(f"{HOME.rstrip('/')}{path or '/'}").status_code == 403, path
+    csrf = token(client, "/appointments/me/notifications")
+    for path in (f"/waitlist/{offer.id}/accept", f"/waitlist/{offer.id}/decline"):
+        assert client.post(f"/appointments{path}", data={"csrf_token": csrf}).status_code \
+            == 403, path
+    auth.logout()
+    assert client.get(f"/appointments/bookings/{hers.id}").status_code in (302, 401)
