@@ -278,3 +278,16 @@ def test_the_students_own_pages_are_for_students(client, auth, world, create_boo
             == 403, path
     auth.logout()
     assert client.get(f"/appointments/bookings/{hers.id}").status_code in (302, 401)
+
+
+def test_an_appointment_under_way_is_no_longer_changed_here(client, auth, world,
+                                                           create_booking):
+    lee, ana, ben, advising, slot = world
+    now_on = create_booking(ana.key, slot(-0.25))  # began a quarter of an hour ago
+    auth.login("ana")
+    row = client.get(HOME).get_data(as_text=True).split('id="upcoming"')[1]
+    assert "In progress" in row and f"/bookings/{now_on.id}/cancel" not in row
+    for path in ("cancel", "reschedule"):
+        response = client.get(f"/appointments/bookings/{now_on.id}/{path}",
+                              follow_redirects=True)
+        assert "That appointment has already started" in response.get_data(as_text=True)

@@ -1,17 +1,16 @@
 """My appointments in Chromium, on SQLite and PostgreSQL: book from the book page, then
 reschedule and cancel from My appointments; a late cancellation warns first; cancelling with
-the keyboard alone; accepting a held seat; and axe on the pages this tab adds, at desktop
-and phone sizes. The data each test needs beyond the seeded world is made through the
-services, on the live server's database, at its fixed clock."""
+the keyboard alone; accepting a held seat (axe on the pages: test_my_appointments_axe). The
+data each test needs beyond the seeded world is made through the services, on the live
+server's database, at its fixed clock."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
-import pytest
 from browser.conftest import FIXED_NOW
-from browser.harness import assert_no_axe_violations, assert_no_horizontal_scroll
+from browser.harness import assert_no_axe_violations
 from browser.test_booking_flow import BOOKED, _bookable, _bookings, _slot_id, _tab_to
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -142,25 +141,3 @@ def test_a_held_seat_is_accepted(open_page, sis_server):
     with sis_server.session() as session:
         assert session.get(WaitlistEntry, entry).status == "promoted"
     assert _bookings(sis_server, "student005", slot_id) == [("confirmed", None)]
-
-
-@pytest.fixture(scope="module")
-def pages(sis_server):
-    """The pages of one booking of ``student`` (made once per module): name -> path."""
-    slot_id = _slot(sis_server, "Page check", hours=108, capacity=2, more=(132, 156, 156.5))
-    made = _book(sis_server, "student", slot_id)
-    return {"cancel": f"/appointments/bookings/{made}/cancel",
-            "reschedule": f"/appointments/bookings/{made}/reschedule",
-            "what-happened": f"/appointments/bookings/{made}"}
-
-
-@pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.parametrize("name", ["cancel", "reschedule", "what-happened"])
-def test_axe_finds_nothing_on_the_booking_pages(open_page, sis_server, pages, name, device):
-    if sis_server.kind != "sqlite":
-        pytest.skip("what is checked is the rendered page, the same on both")
-    page = open_page("student", device, pages[name])
-    assert_no_axe_violations(page, f"{name} ({device})")
-    if device == "desktop":
-        page.set_viewport_size({"width": 320, "height": 800})
-        assert_no_horizontal_scroll(page, 320)

@@ -79,6 +79,15 @@ def own_booking(booking_id: int):
     return identity, found
 
 
+def unchangeable(found) -> str | None:
+    """Why a booking can no longer be cancelled or moved from these pages, if it cannot."""
+    if found.status != "confirmed":
+        return "This booking is not active any more."
+    if my_appointments.started(found):
+        return PLAIN_WORDS["slot_in_past"]
+    return None
+
+
 @bp.get(f"/bookings/<{ID}:booking_id>")
 @permissions.require_roles("student", "staff", "admin")
 def booking_details(booking_id: int):
@@ -111,8 +120,8 @@ def cancel(booking_id: int):
             lambda done: ("Cancelled. It counts as a late cancellation."
                           if done.status == "late_cancelled" else "Cancelled."),
             url_for("appointments_portal.index"), plain)
-    if found.status != "confirmed":
-        flash("This booking is not active any more.", "error")
+    if refusal := unchangeable(found):
+        flash(refusal, "error")
         return redirect(url_for("appointments_portal.index"), 303)
     session = db.session()
     return render_template(
@@ -137,8 +146,8 @@ def reschedule(booking_id: int):
         return act(form, lambda: booking.reschedule(
             db.session(), actor=identity, booking_id=booking_id, target_slot_id=form.slot.data),
             "Moved. Your appointment is at its new time.", back, plain)
-    if found.status != "confirmed":
-        flash("This booking is not active any more.", "error")
+    if refusal := unchangeable(found):
+        flash(refusal, "error")
         return redirect(url_for("appointments_portal.index"), 303)
     session = db.session()
     zone = permissions.display_zone(identity)

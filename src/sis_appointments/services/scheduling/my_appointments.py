@@ -32,6 +32,7 @@ class Overview:
     waiting: list[tuple[WaitlistEntry, int | None]]
     attendance: dict[str, int]
     hosts: dict[str, object] = field(default_factory=dict)
+    now: datetime | None = None  # the instant it was read at: what has started is not changed
 
     def host_name(self, key: str) -> str:
         user = self.hosts.get(key)
@@ -54,7 +55,13 @@ def overview(session: Session, student_key: str, *, waitlist: bool = True,
                if b.status in INACTIVE_BOOKING_STATUSES or b.slot.end_utc <= now]
     waiting = queries.student_waitlist(session, student_key) if waitlist else []
     keys = {b.slot.host_key for b in upcoming + history} | {e.slot.host_key for e, _ in waiting}
-    return Overview(upcoming, history, waiting, attendance(history), sis.users(session, keys))
+    return Overview(upcoming, history, waiting, attendance(history), sis.users(session, keys),
+                    now)
+
+
+def started(booking: Booking, now: datetime | None = None) -> bool:
+    """Whether the booking's appointment has begun (it can no longer be moved or cancelled)."""
+    return booking.slot.start_utc <= (now or utcnow())
 
 
 def attendance(history: list[Booking]) -> dict[str, int]:
