@@ -48,12 +48,27 @@ class BusyTime:
 
 @dataclass(frozen=True)
 class PortalTab:
-    """A tab in a user's portal."""
+    """A tab in a user's portal.
+
+    ``paths``: URL path prefixes of the pages that belong to the tab (its sub-pages), so the
+    host can mark it current on them; empty means the tab's own ``url`` only. ``badge``: a
+    count to show on the tab (e.g. unread notifications; None or 0: no badge), with
+    ``badge_label`` saying what it counts to screen readers ("3 unread notifications").
+    """
 
     id: str
     label: str
     url: str
     priority: int = 100
+    paths: tuple[str, ...] = ()
+    badge: int | None = None
+    badge_label: str | None = None
+
+    def is_current(self, path: str) -> bool:
+        """Whether the page at URL path ``path`` belongs to this tab."""
+        if path == self.url:
+            return True
+        return any(path.startswith(prefix) for prefix in self.paths)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from sis_appointments import demo
 from sis_appointments.contract import MenuEntry, PortalTab, ProfileSection
 from sis_appointments.hooks import hookimpl, specs
 from sis_appointments.plugin import init_app
-from sis_appointments.services.scheduling import queries, students
+from sis_appointments.services.accounts import access
+from sis_appointments.services.notifications import inbox
+from sis_appointments.services.scheduling import my_appointments, students
 from sis_appointments.web import db, permissions
 
 
@@ -27,7 +29,10 @@ def sis_portal_tabs(user):
     identity = permissions.identify(user)
     if identity is None or not identity.has_role("student"):
         return []
-    return [PortalTab("appointments", "Appointments", url_for("appointments_portal.index"), 50)]
+    home = url_for("appointments_portal.index")
+    unread = inbox.unread_count(db.session(), identity.key)
+    return [PortalTab("appointments", "Appointments", home, 50, paths=(home,), badge=unread,
+                      badge_label=f"{unread} unread notification{'' if unread == 1 else 's'}")]
 
 
 @hookimpl
@@ -56,10 +61,14 @@ def sis_student_profile_sections(student_key, viewer):
     identity = permissions.identify(viewer)
     if not permissions.can_view_student(identity, student_key):
         return []
-    upcoming, past = queries.student_bookings(db.session(), str(student_key))
+    session = db.session()
+    mine = my_appointments.overview(session, str(student_key), waitlist=False)
+    managed = None if identity.key == str(student_key) else access.managed_hosts(session,
+                                                                                 identity)
+    linkable = {b.id for b in mine.upcoming + mine.history
+                if managed is None or b.slot.host_key in managed}  # details they may open
     html = render_template(
-        "appointments/portal/profile_section.html", upcoming=upcoming, past=past,
-        attendance=queries.attendance(past),
+        "appointments/portal/profile_section.html", mine=mine, linkable=linkable,
         zone=permissions.display_zone(identity),
     )
     return [ProfileSection("appointments", "Appointments", html, 50)]

@@ -26,9 +26,10 @@ def test_my_appointments_on_a_phone_looks_as_recorded(open_page, update_snapshot
 def test_a_style_change_is_caught_and_its_diff_written(open_page, tmp_path, monkeypatch):
     monkeypatch.setattr(harness, "DIFFS", tmp_path)
     page = open_page("student", "phone", "/appointments/")
-    # A plausible regression: the status badges lose their colour and the rows their space.
-    page.add_style_tag(content=".appt-status { background: none !important; }"
-                               ".appt-table td { padding: .6rem 0 !important; }")
+    # A plausible regression: the action buttons lose their borders and the cards' rows
+    # their space.
+    page.add_style_tag(content=".appt-action { border-color: transparent !important; }"
+                               ".appt-bookings td { padding: .6rem 0 !important; }")
     comparison = check_snapshot(screenshot(page), "my-appointments-phone", update=False)
     assert comparison is not None, "the changed page matched the baseline"
     assert comparison.size_changed or comparison.ratio > 0.0005

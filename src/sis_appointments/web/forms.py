@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import Length, Regexp
+from wtforms import IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 
 class ActionForm(FlaskForm):
@@ -14,6 +14,12 @@ class ActionForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = StringField("Reason (optional)", validators=[
         Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
+
+
+class RescheduleForm(FlaskForm):
+    """The slot a booking moves to (a radio button per open slot)."""
+
+    slot = IntegerField("New time", validators=[Optional(), NumberRange(1, 2147483647)])
 
 
 class PreferencesForm(FlaskForm):

@@ -25,9 +25,13 @@ def listed(session: Session, user_key: str, *, unread: bool = False, before: int
     if before is not None:
         query = query.where(InAppNotification.id < before)
     rows = list(session.scalars(query.order_by(InAppNotification.id.desc()).limit(limit)))
-    count = session.scalar(select(func.count()).select_from(InAppNotification).where(
+    return rows, unread_count(session, user_key)
+
+
+def unread_count(session: Session, user_key: str) -> int:
+    """How many of the user's in-app notifications are unread (one statement)."""
+    return session.scalar(select(func.count()).select_from(InAppNotification).where(
         InAppNotification.user_key == user_key, InAppNotification.read_at.is_(None)))
-    return rows, count
 
 
 def mark_read(session: Session, *, user: SisUser, notification_id: int | None = None) -> int:

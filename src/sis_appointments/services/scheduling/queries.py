@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -38,13 +37,6 @@ def student_bookings(
     upcoming = [b for b in rows if b.slot.end_utc > now]
     past = [b for b in reversed(rows) if b.slot.end_utc <= now]
     return upcoming, past
-
-
-def attendance(past: list[Booking]) -> dict[str, int]:
-    """How a student's past appointments went: attended, no-shows, late cancellations."""
-    counts = Counter(b.status for b in past)
-    return {"attended": counts["attended"], "no_show": counts["no_show"],
-            "late_cancelled": counts["late_cancelled"], "total": len(past)}
 
 
 DASHBOARD_WINDOW = timedelta(days=7)  # how far ahead the staff dashboard looks
