@@ -81,13 +81,31 @@ def _rooms(week, types) -> str:
 
 
 def _hours(week) -> list[int]:
-    """The calendar's first and last hour: those of the week's slots (8 to 18 if none)."""
-    starts = [o.slot.start_utc.astimezone(week.tz).hour for o in week.offers]
-    ends = [o.slot.end_utc.astimezone(week.tz) for o in week.offers]
-    if not starts:
+    """The calendar's first and last hour (the last may pass 24: FullCalendar then shows
+    the small hours in the evening's column): the hours around the week's slots, leaving
+    out the longest stretch of the day without any (8 to 18 if there are none)."""
+    used = set()
+    for offer in week.offers:
+        start = offer.slot.start_utc.astimezone(week.tz)
+        end = offer.slot.end_utc.astimezone(week.tz)
+        hours = max(1, -(-int((end - start.replace(minute=0, second=0)).total_seconds())
+                         // 3600))
+        used.update((start.hour + n) % 24 for n in range(min(hours, 24)))
+    if not used:
         return [8, 18]
-    last = max(e.hour + (1 if e.minute else 0) for e in ends)
-    return [min(starts), max(last, min(starts) + 1) if last > min(starts) else 24]
+    if len(used) == 24:
+        return [0, 24]
+    # the longest run of unused hours, going round the clock
+    best_start, best_length = 0, 0
+    for hour in range(24):
+        if hour in used or (hour - 1) % 24 not in used:
+            continue
+        length = next(n for n in range(1, 25) if (hour + n) % 24 in used)
+        if length > best_length:
+            best_start, best_length = hour, length
+    first = (best_start + best_length) % 24
+    last = best_start if best_start > first else best_start + 24
+    return [first, last]
 
 
 def _calendar_data(week, filters, types) -> dict:

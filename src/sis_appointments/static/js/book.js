@@ -32,11 +32,28 @@ export async function refreshList() {
     const holder = document.createElement("div");
     holder.innerHTML = await response.text();
     const fresh = holder.querySelector("#appt-book-list");
-    if (fresh) list.replaceWith(fresh);
+    if (!fresh) return;
+    // Keep the focus on the same slot's row when it was in the list.
+    const focused = list.contains(document.activeElement)
+      ? document.activeElement.closest("[data-slot-id]")?.dataset.slotId : null;
+    list.replaceWith(fresh);
+    if (focused) focusSlot(focused);
     document.dispatchEvent(new CustomEvent("appt:list-refreshed"));
   } catch (error) {
     if (error.name !== "AbortError") throw error;
   }
+}
+
+function focusSlot(id) {
+  const item = document.querySelector(`#appt-book-list [data-slot-id="${id}"]`);
+  if (!item) return false;
+  let target = item.querySelector("a, button");
+  if (!target) {
+    target = item;
+    item.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+  return true;
 }
 
 // -- the confirmation dialog
@@ -64,7 +81,10 @@ function showInDialog(html) {
 }
 
 function focusDialog() {
-  const first = dialog.querySelector("[role=alert], textarea, form button, [data-appt-done], h2");
+  // The first of these there is: a refusal, the reason field, the confirm button, the
+  // closing words, the heading.
+  const first = ["[role=alert]", "textarea", "form button", "[data-appt-done]", "h2"]
+    .map((selector) => dialog.querySelector(selector)).find(Boolean);
   if (first) {
     if (!first.matches("textarea, button")) first.setAttribute("tabindex", "-1");
     first.focus();
@@ -77,7 +97,15 @@ function closeDialog() {
 
 if (dialog) {
   dialog.addEventListener("close", () => {
-    if (opener && document.contains(opener)) opener.focus();
+    // Back to what opened the dialog or, if the list was refetched meanwhile, to the same
+    // slot's row.
+    if (opener && document.contains(opener)) {
+      opener.focus();
+    } else if (opener) {
+      const id = opener.closest("[data-slot-id]")?.dataset.slotId
+        || opener.getAttribute("href")?.match(/slots\/(\d+)\//)?.[1];
+      if (id) focusSlot(id);
+    }
     opener = null;
   });
   // A click on the backdrop (outside the dialog's box) closes it.
@@ -121,6 +149,11 @@ document.addEventListener("click", (event) => {
 document.addEventListener("appt:open-slot", (event) => {
   openConfirmation(event.detail.url, event.detail.from);
 });
+
+// -- the filters: folded on phones (the slots come first), open on wider screens
+
+const filters = document.querySelector("[data-appt-filters]");
+if (filters && window.matchMedia("(min-width: 48rem)").matches) filters.open = true;
 
 // -- calendar or list
 

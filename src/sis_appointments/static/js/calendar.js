@@ -27,15 +27,28 @@ function seats(slot) {
   return slot.waitlist_length ? `Full, ${slot.waitlist_length} waiting` : "Full";
 }
 
-function accessibleName(event, zone) {
+function span(text, className) {
+  const element = document.createElement("span");
+  element.textContent = text;
+  if (className) element.className = className;
+  return element;
+}
+
+// What an event shows, and (in visually hidden parts) the rest of its accessible name:
+// "Tuesday 8 December, 10:00 to 10:30, Advising with Dr Lee, 2 of 3 seats free".
+function eventContent(event, zone) {
   const { slot, offer, typeName, hostName } = event.extendedProps;
   const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
     month: "long", timeZone: zone }).format(new Date(slot.start));
-  const parts = [`${day}, ${local(slot.start, zone)} to ${local(slot.end, zone)}`,
-    `${typeName} with ${hostName}`, seats(slot)];
-  if (offer.action === "waitlist") parts.push("join the waitlist");
-  if (offer.reason) parts.push(offer.reason);
-  return parts.join(", ");
+  const after = [seats(slot)];
+  if (offer.action === "waitlist") after.push("join the waitlist");
+  if (offer.reason) after.push(offer.reason);
+  const frame = span("", "appt-event-text");
+  frame.append(span(`${day}, `, "appt-sr"),
+    span(`${local(slot.start, zone)} to ${local(slot.end, zone)}`, "appt-event-time"),
+    span(", ", "appt-sr"), span(`${typeName} with ${hostName}`, "appt-event-title"),
+    span(`, ${after.join(", ")}`, "appt-sr"));
+  return frame;
 }
 
 async function fetchSlots(_info, success, failure) {
@@ -101,15 +114,18 @@ function render() {
     dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" },
     noEventsContent: "No open slots this week",
     events: fetchSlots,
+    eventContent(info) {
+      return { domNodes: [eventContent(info.event, page.zone)] };
+    },
     eventDidMount(info) {
-      const name = accessibleName(info.event, page.zone);
       const target = info.el.tagName === "A" ? info.el : info.el.querySelector("a") || info.el;
-      target.setAttribute("aria-label", name);
-      target.setAttribute("title", name);
       if (target.tagName !== "A") {
         target.setAttribute("role", "button");
         target.setAttribute("tabindex", "0");
       }
+    },
+    moreLinkDidMount(info) {
+      info.el.setAttribute("role", "button"); // a link without href that opens a popover
     },
     eventClick(info) {
       info.jsEvent.preventDefault();
