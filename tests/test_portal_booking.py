@@ -1,13 +1,21 @@
-"""A student books, cancels and waits for appointments from the portal tab, end to end."""
+"""A student finds, books and waits for appointments from the portal's book page, end to end
+through the Flask client: the week's list and its filters, the confirmation (a page, or a
+fragment for the dialog), the refusals in plain words, and who may see what."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+from helpers import count_statements
 from sqlalchemy import select
 
 from sis_appointments.models import Booking, WaitlistEntry, utcnow
+
+CAMPUS = ZoneInfo("America/New_York")
+BOOKED = "Booked. It is listed under your upcoming appointments."
 
 
 def token(client, path="/appointments/book"):
@@ -15,18 +23,255 @@ def token(client, path="/appointments/book"):
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def test_student_books_then_cancels(client, auth, session, create_user, create_slot):
+def next_monday():
+    """The Monday of next week on campus: a week wholly in the future."""
+    today = utcnow().astimezone(CAMPUS).date()
+    return today - timedelta(days=today.weekday()) + timedelta(days=7)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """Next week's ``day`` (0 = Monday) at ``hour`` on campus, in UTC."""
+    return datetime.combine(next_monday() + timedelta(days=day), time(hour, minute),
+                            CAMPUS).astimezone(UTC)
+
+
+def week_page(client, **args) -> str:
+    query = {"week": next_monday().isoformat(), **args}
+    response = client.get("/appointments/book", query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def add_class(app, student, course: str, start: datetime, hours: int = 1) -> None:
+    from demo_sis.extensions import db
+    from demo_sis.models import TimetableEntry
+
+    local = start.astimezone(CAMPUS)
+    with app.app_context():
+        db.session.add(TimetableEntry(student_id=student.id, course=course,
+                                      weekday=local.weekday(), start=local.time(),
+                                      end=(local + timedelta(hours=hours)).time()))
+        db.session.commit()
+
+
+# -- the week's list
+
+def test_the_week_is_grouped_by_day_with_everything_a_student_needs(
+        client, auth, create_user, create_type, create_slot, create_booking):
+    create_user(username="ana")
+    lee = create_user(username="lee", role="staff", name="Dr Lee")
+    advising = create_type(name="Advising", hosts=[lee.key], capacity=3)
+    online = create_type(name="Online check-in", hosts=[lee.key],
+                         online_url="https://meet.example/lee")
+    roomy = create_slot(start=at(1, 10), capacity=3, host_key=lee.key, type=advising,
+                        location="Room 12")
+    create_booking("someone", roomy)
+    full = create_slot(start=at(3, 14), minutes=45, host_key=lee.key, type=advising)
+    create_booking("someone", full)
+    create_slot(start=at(3, 9), host_key=lee.key, type=online, location=None)
+    auth.login("ana")
+    html = week_page(client)
+    assert html.count("America/New York") == 1  # the zone, named once
+    days = re.findall(r'<h3 id="day-[^"]+">([^<]+)</h3>', html)
+    assert days == [d.strftime("%A ") + str(d.day) + d.strftime(" %B") for d in (
+        next_monday() + timedelta(days=1), next_monday() + timedelta(days=3))]
+    assert "10:00</time> to 10:30" in html and "(30 min)" in html and "(45 min)" in html
+    assert "with Dr Lee" in html and "Room 12" in html and ">Online<" in html
+    assert "2 of 3 free" in html and ">Full<" in html
+    assert f"/appointments/slots/{full.id}/book" in html  # the waitlist, through its confirmation
+    assert re.search(r">Join waitlist<span class=\"appt-sr\"> Advising", html)
+    assert re.search(r">Book<span class=\"appt-sr\"> Advising, \w+ \d+ \w+ at 10:00", html)
+
+
+def test_a_full_slot_says_how_many_wait(client, auth, session, create_user, create_slot,
+                                        create_booking):
+    create_user(username="ana")
+    slot = create_slot(start=at(2, 11))
+    create_booking("someone", slot)
+    for n in range(4):
+        session.add(WaitlistEntry(slot_id=slot.id, student_key=f"w{n}", created_at=utcnow()))
+    session.commit()
+    auth.login("ana")
+    assert "Full, 4 waiting" in week_page(client)
+
+
+def test_weeks_are_paged_and_the_first_week_with_slots_opens(client, auth, create_user,
+                                                            create_type, create_slot):
+    create_user(username="ana")
+    kind = create_type(name="Advising")
+    create_slot(start=at(1, 10), type=kind, location="First week room")
+    create_slot(start=at(8, 10), type=kind, location="Second week room")
+    auth.login("ana")
+    first = client.get("/appointments/book").get_data(as_text=True)
+    assert "First week room" in first and "Second week room" not in first
+    later = (next_monday() + timedelta(days=7)).isoformat()
+    assert f"week={later}" in first
+    html = week_page(client, week=later)
+    assert "Second week room" in html and "First week room" not in html
+    assert f"week={next_monday().isoformat()}" in html  # and back
+    # out of range or nonsense weeks fall back to what the page may show
+    assert client.get("/appointments/book?week=2999-01-01").status_code == 200
+    assert client.get("/appointments/book?week=soon").status_code == 200
+
+
+def test_filters_by_type_staff_member_and_time_of_day(client, auth, create_user, create_type,
+                                                      create_slot):
+    create_user(username="ana")
+    lee = create_user(username="lee", role="staff", name="Dr Lee")
+    kim = create_user(username="kim", role="staff", name="Ms Kim")
+    writing = create_type(name="Writing centre", hosts=[kim.key])
+    advising = create_type(name="Advising", hosts=[lee.key])
+    create_slot(start=at(1, 9), type=advising, host_key=lee.key, location="Morning desk")
+    create_slot(start=at(1, 13), type=writing, host_key=kim.key, location="Afternoon desk")
+    create_slot(start=at(1, 18), type=advising, host_key=lee.key, location="Evening desk")
+    auth.login("ana")
+    everything = week_page(client)
+    assert all(d in everything for d in ("Morning desk", "Afternoon desk", "Evening desk"))
+    assert ">Dr Lee</option>" in everything and ">Ms Kim</option>" in everything
+    by_type = week_page(client, type=writing.id)
+    assert "Afternoon desk" in by_type and "Morning desk" not in by_type
+    by_host = week_page(client, host=lee.key)
+    assert "Morning desk" in by_host and "Evening desk" in by_host
+    assert "Afternoon desk" not in by_host
+    for part, shown in (("morning", "Morning desk"), ("afternoon", "Afternoon desk"),
+                        ("evening", "Evening desk")):
+        html = week_page(client, part=part)
+        assert [d for d in ("Morning desk", "Afternoon desk", "Evening desk")
+                if d in html] == [shown]
+    assert "Writing desk" not in week_page(client, type="nonsense")
+
+
+def test_timetable_clashes_are_hidden_unless_asked_for(client, auth, app, create_user,
+                                                      create_slot):
+    ana = create_user(username="ana")
+    add_class(app, ana, "CHEM 101", at(2, 10))
+    create_slot(start=at(2, 10), location="During class")
+    create_slot(start=at(2, 13), location="After class")
+    auth.login("ana")
+    html = week_page(client)
+    assert "After class" in html and "During class" not in html
+    assert "1 slot that clashes with your timetable or appointments is hidden" in html
+    shown = week_page(client, clashes="1")
+    assert "During class" in shown and "Clashes with CHEM 101" in shown
+    assert "appt-slot--clash" in shown
+
+
+def test_an_overlap_with_an_own_booking_names_it(client, auth, create_user, create_type,
+                                                 create_slot, create_booking):
+    ana = create_user(username="ana")
+    writing = create_type(name="Writing Centre")
+    create_booking(ana.key, create_slot(start=at(1, 10), type=writing))
+    create_slot(start=at(1, 10, 15), location="Overlapping")
+    auth.login("ana")
+    html = week_page(client, clashes="1")
+    assert "You already have Writing Centre at 10:00." in html
+    assert ">Booked</span>" in html  # the one they hold
+
+
+def test_a_reached_limit_is_said_before_the_click(client, auth, create_user, create_type,
+                                                  create_slot, create_booking):
+    ana = create_user(username="ana")
+    limited = create_type(name="Advising", max_active_per_student=1)
+    create_booking(ana.key, create_slot(start=at(0, 9), type=limited))
+    other = create_slot(start=at(2, 9), type=limited, location="Second advising")
+    auth.login("ana")
+    html = week_page(client)
+    assert "You have reached the limit of 1 upcoming Advising appointments" in html
+    assert f'href="/appointments/slots/{other.id}/book"' not in html
+    assert "Second advising" in html
+
+
+def test_another_students_bookings_are_never_shown(client, auth, create_user, create_slot,
+                                                   create_booking):
+    create_user(username="ana")
+    ben = create_user(username="ben", name="Ben Secret")
+    slot = create_slot(start=at(1, 10), capacity=2)
+    create_booking(ben.key, slot, reason="private matter")
+    auth.login("ana")
+    html = week_page(client)
+    assert "1 of 2 free" in html and ">Booked</span>" not in html
+    confirm = client.get(f"/appointments/slots/{slot.id}/book").get_data(as_text=True)
+    assert "Confirm booking" in confirm
+    assert "Ben Secret" not in html + confirm and "private matter" not in html + confirm
+
+
+@pytest.mark.parametrize("path", ["/appointments/book", "/appointments/slots/1/book"])
+def test_only_students_see_the_book_pages(client, auth, create_user, create_slot, path):
+    create_slot()
+    assert client.get(path).status_code in (302, 401)  # anonymous: the host's log-in
+    create_user(username="lee", role="staff")
+    auth.login("lee")
+    assert client.get(path).status_code == 403
+
+
+def test_the_book_page_costs_the_same_whatever_it_lists(app, client, auth, session,
+                                                        create_user, create_type,
+                                                        create_slot, create_booking):
+    ana = create_user(username="ana")
+    add_class(app, ana, "MATH 101", at(1, 10))
+    costs = []
+    for day, count in ((0, 2), (7, 40)):
+        monday = next_monday() + timedelta(days=day)
+        staff = [create_user(role="staff") for _ in range(4)]
+        kind = create_type(hosts=[s.key for s in staff], max_per_student_per_week=3)
+        for n in range(count):
+            slot = create_slot(start=at(day + n % 5, 8 + n % 10), type=kind,
+                               host_key=staff[n % 4].key, capacity=1 + n % 2)
+            if n % 3 == 0:
+                create_booking(f"other-{day}-{n}", slot)
+                if slot.capacity == 1:
+                    session.add(WaitlistEntry(slot_id=slot.id, student_key=f"w{n}",
+                                              created_at=utcnow()))
+                    session.commit()
+        auth.login("ana")
+        with count_statements(app) as seen:
+            response = client.get("/appointments/book",
+                                  query_string={"week": monday.isoformat(), "clashes": "1"})
+            assert response.status_code == 200
+        costs.append(len(seen))
+    assert costs[0] == costs[1], costs
+
+
+# -- the confirmation and booking
+
+def test_the_confirmation_says_when_with_whom_where_and_the_cancellation_rule(
+        client, auth, create_user, create_type, create_slot):
+    create_user(username="ana")
+    lee = create_user(username="lee", role="staff", name="Dr Lee")
+    kind = create_type(name="Advising", hosts=[lee.key], cancel_cutoff_minutes=24 * 60,
+                       description="Bring your study plan.")
+    slot = create_slot(start=at(1, 10), type=kind, host_key=lee.key, location="Room 12")
+    auth.login("ana")
+    html = client.get(f"/appointments/slots/{slot.id}/book").get_data(as_text=True)
+    day = next_monday() + timedelta(days=1)
+    assert f"{day:%A} {day.day} {day:%B %Y}, 10:00 to 10:30" in html
+    assert "Dr Lee" in html and "Room 12" in html and "Bring your study plan." in html
+    assert ("Free cancellation until 24 hours before; later counts as a late cancellation."
+            in html)
+    assert 'name="reason"' in html and "<h1" in html and "Confirm booking" in html
+    fragment = client.get(f"/appointments/slots/{slot.id}/book?fragment=1")
+    assert fragment.status_code == 200
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and 'id="appt-dialog-title"' in body and "Confirm booking" in body
+    assert client.get("/appointments/slots/999999/book").status_code == 404
+
+
+def test_student_books_with_a_reason_then_cancels(client, auth, session, create_user,
+                                                  create_slot):
     ana = create_user(username="ana")
     slot = create_slot(location="Advising office 2")
     auth.login("ana")
     page = client.get("/appointments/book").get_data(as_text=True)
     assert "Advising office 2" in page and "1 of 1 free" in page
-    response = client.post(f"/appointments/slots/{slot.id}/book",
-                           data={"csrf_token": token(client)}, follow_redirects=True)
-    html = response.get_data(as_text=True)
-    assert "Booked. It is listed under your upcoming appointments." in html
+    path = f"/appointments/slots/{slot.id}/book"
+    response = client.post(path, data={"csrf_token": token(client, path),
+                                       "reason": "course choice"})
+    assert response.status_code == 303 and response.location.endswith("/appointments/")
+    html = client.get(response.location).get_data(as_text=True)
+    assert BOOKED in html
     session.rollback()
     made = session.scalars(select(Booking).where(Booking.student_key == ana.key)).one()
+    assert made.reason == "course choice"
     assert f"/appointments/bookings/{made.id}/cancel" in html
 
     response = client.post(f"/appointments/bookings/{made.id}/cancel",
@@ -38,18 +283,80 @@ def test_student_books_then_cancels(client, auth, session, create_user, create_s
             session.get(Booking, made.id).cancel_reason) == ("cancelled", "feeling better")
 
 
-def test_refusals_are_messages_and_change_nothing(client, auth, session, create_user,
-                                                  create_slot, create_booking):
+def test_booking_from_the_dialog_answers_fragments(client, auth, session, create_user,
+                                                   create_slot, create_booking):
     ana = create_user(username="ana")
-    slot = create_slot(capacity=2)
-    create_booking(ana.key, slot)
+    slot = create_slot()
+    path = f"/appointments/slots/{slot.id}/book"
     auth.login("ana")
-    response = client.post(f"/appointments/slots/{slot.id}/book",
-                           data={"csrf_token": token(client)}, follow_redirects=True)
-    html = response.get_data(as_text=True)
-    assert 'role="alert">the student already holds this slot' in html
+    done = client.post(path, data={"csrf_token": token(client, path), "fragment": "1"})
+    assert done.status_code == 200
+    body = done.get_data(as_text=True)
+    assert BOOKED in body and "data-appt-done" in body and "<html" not in body
     session.rollback()
-    assert len(session.scalars(select(Booking)).all()) == 1
+    assert session.scalars(select(Booking.student_key)).all() == [ana.key]
+    again = client.post(path, data={"csrf_token": token(client, path), "fragment": "1"})
+    assert again.status_code == 409
+    assert "You have already booked this appointment" in again.get_data(as_text=True)
+
+
+def test_losing_the_last_seat_offers_the_waitlist_with_the_place(
+        client, auth, session, create_user, create_slot, create_booking):
+    ana = create_user(username="ana")
+    slot = create_slot(capacity=1)
+    path = f"/appointments/slots/{slot.id}/book"
+    auth.login("ana")
+    csrf = token(client, path)  # the page was open with a seat free...
+    create_booking("someone", slot)  # ...when someone took it
+    session.add(WaitlistEntry(slot_id=slot.id, student_key="w1", created_at=utcnow()))
+    session.commit()
+    response = client.post(path, data={"csrf_token": csrf})
+    assert response.status_code == 303 and response.location.endswith(path)
+    html = client.get(response.location).get_data(as_text=True)
+    assert ("Someone took the last seat a moment ago. Join the waitlist? You would be "
+            "number 2.") in html
+    assert f'action="/appointments/slots/{slot.id}/waitlist"' in html
+    fragment = client.post(path, data={"csrf_token": csrf, "fragment": "1"})
+    assert fragment.status_code == 409 and "You would be number 2." in fragment.get_data(
+        as_text=True)
+    joined = client.post(f"/appointments/slots/{slot.id}/waitlist",
+                         data={"csrf_token": csrf}, follow_redirects=True)
+    assert "You are number 2 on the waitlist." in joined.get_data(as_text=True)
+    session.rollback()
+    assert session.scalars(select(WaitlistEntry.student_key).where(
+        WaitlistEntry.slot_id == slot.id).order_by(WaitlistEntry.id)).all() == ["w1", ana.key]
+
+
+@pytest.mark.parametrize(("setup", "words"), [
+    ("overlap", "You already have Writing Centre at 10:00."),
+    ("clash", "Clashes with MATH 101."),
+    ("limit", "You have reached the limit of 1 Advising a day."),
+    ("window", "Bookings open 1 day before the start."),
+    ("eligibility", "This appointment is for students of other programs. Ask the office"),
+])
+def test_each_refusal_is_worded_with_the_next_step(app, client, auth, session, create_user,
+                                                   create_type, create_slot, create_booking,
+                                                   setup, words):
+    ana = create_user(username="ana")
+    fields = {"limit": {"max_per_student_per_day": 1}, "window": {"max_advance_days": 1},
+              "eligibility": {"eligibility": {"programs": ["Medicine"]}}}.get(setup, {})
+    kind = create_type(name="Advising", **fields)
+    slot = create_slot(start=at(1, 10), type=kind)
+    if setup == "overlap":
+        create_booking(ana.key, create_slot(start=at(1, 10), type=create_type(
+            name="Writing Centre")))
+    elif setup == "clash":
+        add_class(app, ana, "MATH 101", at(1, 10))
+    elif setup == "limit":
+        create_booking(ana.key, create_slot(start=at(1, 15), type=kind))
+    path = f"/appointments/slots/{slot.id}/book"
+    auth.login("ana")
+    confirm = client.get(path).get_data(as_text=True)
+    assert words.split(" Ask")[0] in confirm  # said before the click, too
+    response = client.post(path, data={"csrf_token": token(client)}, follow_redirects=True)
+    assert words in response.get_data(as_text=True)
+    session.rollback()
+    assert session.scalars(select(Booking).where(Booking.slot_id == slot.id)).all() == []
 
 
 def test_posts_need_a_csrf_token(client, auth, session, create_user, create_slot):
@@ -57,6 +364,7 @@ def test_posts_need_a_csrf_token(client, auth, session, create_user, create_slot
     slot = create_slot()
     auth.login("ana")
     assert client.post(f"/appointments/slots/{slot.id}/book").status_code == 400
+    assert client.post(f"/appointments/slots/{slot.id}/waitlist").status_code == 400
     session.rollback()
     assert session.scalars(select(Booking)).all() == []
 
@@ -80,12 +388,13 @@ def test_full_slot_offers_the_waitlist_and_shows_the_place(client, auth, session
     slot = create_slot(capacity=1)
     create_booking("someone", slot)
     auth.login("ana")
-    assert f"/appointments/slots/{slot.id}/waitlist" in client.get(
-        "/appointments/book").get_data(as_text=True)
+    confirm = client.get(f"/appointments/slots/{slot.id}/book").get_data(as_text=True)
+    assert f"/appointments/slots/{slot.id}/waitlist" in confirm
+    assert "If you join the waitlist you will be number 1." in confirm
     response = client.post(f"/appointments/slots/{slot.id}/waitlist",
                            data={"csrf_token": token(client)}, follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "You are on the waitlist" in html and "number 1" in html
+    assert "You are number 1 on the waitlist" in html and "number 1" in html
     session.rollback()
     entry = session.scalars(select(WaitlistEntry).where(
         WaitlistEntry.student_key == ana.key)).one()
@@ -101,43 +410,21 @@ def test_joining_in_offer_mode_says_the_seat_is_held_not_booked(
     slot = create_slot(capacity=1, type=create_type(offer_minutes=30))
     create_booking("someone", slot)
     auth.login("ana")
+    confirm = client.get(f"/appointments/slots/{slot.id}/book").get_data(as_text=True)
+    assert "held for you for 30 minutes" in confirm
     response = client.post(f"/appointments/slots/{slot.id}/waitlist",
                            data={"csrf_token": token(client)}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "held for you for 30 minutes" in html and "booked for you automatically" not in html
 
 
-def test_slots_during_a_students_classes_are_not_offered(client, auth, app, create_user,
-                                                         create_slot):
-    from zoneinfo import ZoneInfo
-
-    from demo_sis.extensions import db
-    from demo_sis.models import TimetableEntry
-
-    ana = create_user(username="ana")
-    campus = ZoneInfo("America/New_York")
-    day = (utcnow() + timedelta(days=2)).astimezone(campus).date()
-    local = datetime.combine(day, time(10), campus)  # a class from 10:00 to 11:00 local
-    start = local.astimezone(UTC)
-    with app.app_context():
-        db.session.add(TimetableEntry(student_id=ana.id, course="CHEM 101",
-                                      weekday=local.weekday(), start=local.time(),
-                                      end=(local + timedelta(hours=1)).time()))
-        db.session.commit()
-    create_slot(start=start, location="During class")
-    create_slot(start=start + timedelta(hours=3), location="After class")
-    auth.login("ana")
-    html = client.get("/appointments/book").get_data(as_text=True)
-    assert "After class" in html and "During class" not in html
-
-
-def test_the_book_page_filters_by_type(client, auth, create_user, create_slot, create_type):
+def test_the_list_fragment_is_the_week_alone(client, auth, create_user, create_slot):
     create_user(username="ana")
-    writing = create_type(name="Writing centre")
-    create_slot(location="Writing desk", type=writing)
-    create_slot(location="Advising desk", start=utcnow() + timedelta(days=3))
+    create_slot(start=at(1, 10), location="Fragment room")
     auth.login("ana")
-    html = client.get(f"/appointments/book?type={writing.id}").get_data(as_text=True)
-    assert "Writing desk" in html and "Advising desk" not in html
-    everything = client.get("/appointments/book?type=nonsense").get_data(as_text=True)
-    assert "Writing desk" in everything and "Advising desk" in everything
+    response = client.get("/appointments/book", query_string={
+        "week": next_monday().isoformat(), "fragment": "list"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith("<div id=\"appt-book-list\"") or 'id="appt-book-list"' in body
+    assert "Fragment room" in body and 'id="appt-book-data"' in body

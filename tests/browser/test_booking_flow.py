@@ -1,6 +1,6 @@
 """End to end in Chromium, on SQLite and PostgreSQL: a student logs in, books a slot from the
-book page, finds it under My appointments and cancels it; and the same with the keyboard
-alone (Tab and Enter), focus visible at every step."""
+book page's list through the confirmation dialog, finds it under My appointments and cancels
+it; and the same with the keyboard alone (Tab and Enter), focus visible at every step."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ BOOKED = "Booked. It is listed under your upcoming appointments."
 
 
 def _bookable(page: Page) -> Locator:
-    """The first row of the book page that offers Book (not Join waitlist)."""
-    return page.locator("tbody tr").filter(
-        has=page.get_by_role("button", name="Book", exact=True)).first
+    """The first slot of the book page's list that offers Book (not Join waitlist)."""
+    return page.locator('#appt-book-list li[data-action="book"]').first
+
+
+def _book_link(row: Locator) -> Locator:
+    return row.get_by_role("link", name=re.compile(r"^Book "))
 
 
 def _slot_id(row: Locator) -> int:
-    action = row.locator("form").get_attribute("action")
-    return int(re.fullmatch(r".*/slots/(\d+)/book", action).group(1))
+    return int(row.get_attribute("data-slot-id"))
 
 
 def _bookings(server, username: str, slot_id: int) -> list[tuple[str, str | None]]:
@@ -51,14 +53,18 @@ def test_a_student_books_a_slot_and_cancels_it(open_page, sis_server):
     page.get_by_role("link", name="Book an appointment").click()
     expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
 
+    page.get_by_role("button", name="List", exact=True).click()
     row = _bookable(page)
     slot_id, start = _slot_id(row), row.locator("time").get_attribute("datetime")
-    appointment = row.locator("td").nth(1).inner_text().splitlines()[0]
+    appointment = row.locator(".appt-slot-what strong").inner_text()
     seats = _seats(sis_server, slot_id)
-    row.get_by_role("button", name="Book", exact=True).click()
+    _book_link(row).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Confirm booking").click()
+    expect(dialog.get_by_role("status")).to_have_text(BOOKED)
+    dialog.get_by_role("link", name="See My appointments").click()
 
     expect(page).to_have_url(re.compile(r"/appointments/$"))
-    expect(page.get_by_role("status")).to_have_text(BOOKED)
     booked = _upcoming_row(page, start)
     expect(booked).to_have_count(1)
     expect(booked).to_contain_text(appointment)
@@ -93,12 +99,21 @@ def test_a_student_books_and_cancels_with_the_keyboard_alone(open_page, sis_serv
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
 
+    as_list = page.get_by_role("button", name="List", exact=True)
+    _tab_to(page, as_list)
+    page.keyboard.press("Enter")
     row = _bookable(page)
     slot_id, start = _slot_id(row), row.locator("time").get_attribute("datetime")
-    _tab_to(page, row.get_by_role("button", name="Book", exact=True))
+    _tab_to(page, _book_link(row))
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_have_text(BOOKED)
+    dialog = page.get_by_role("dialog")
+    _tab_to(page, dialog.get_by_role("button", name="Confirm booking"))
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("status")).to_have_text(BOOKED)
     assert _bookings(sis_server, "student001", slot_id) == [("confirmed", None)]
+    _tab_to(page, dialog.get_by_role("link", name="See My appointments"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My appointments")).to_be_visible()
 
     cancel = _upcoming_row(page, start).get_by_role("link", name=re.compile("^Cancel"))
     _tab_to(page, cancel)

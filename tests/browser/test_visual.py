@@ -9,12 +9,14 @@ from __future__ import annotations
 from browser import harness
 from browser.harness import assert_matches_snapshot, check_snapshot, compare_images, screenshot
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 DATABASES = ("sqlite",)  # what is compared is the rendered page, the same on both
 
 
 def test_the_book_page_on_a_desktop_looks_as_recorded(open_page, update_snapshots):
     page = open_page("student", "desktop", "/appointments/book")
+    expect(page.locator("#appt-calendar .fc-event").first).to_be_visible()  # events fetched
     assert_matches_snapshot(page, "book-desktop", update_snapshots, full_page=False)
 
 

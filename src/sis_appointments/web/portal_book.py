@@ -1,13 +1,59 @@
-"""The students' book page and booking from it (routes of the portal's blueprint)."""
+"""The students' book page and booking from it (routes of the portal's blueprint).
+
+Every view answers a whole page, or with ``fragment`` (what the page's JavaScript asks for)
+only the part it swaps in: the week's list, or the confirmation shown in a dialog. Without
+JavaScript, Book leads to the confirmation page, which POSTs and redirects (303) with a
+flashed message; a refusal comes back to the confirmation, worded with the next step.
+"""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from datetime import date
+from functools import cache
+from pathlib import Path
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length, Regexp
+
+from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
+from sis_appointments.resources import package_path
 from sis_appointments.services.scheduling import availability, booking, queries, waitlist
-from sis_appointments.web import ID, db, permissions
+from sis_appointments.web import ID, db, permissions, require_valid
 from sis_appointments.web.forms import ActionForm
-from sis_appointments.web.portal import act, bp
+from sis_appointments.web.portal import bp
+
+BOOKED = "Booked. It is listed under your upcoming appointments."
+
+
+class BookForm(FlaskForm):
+    """The confirmation: the CSRF token and what the student would like to discuss."""
+
+    reason = TextAreaField("What would you like to discuss? (optional)", validators=[
+        Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
+
+
+@cache
+def _asset_version(name: str) -> str:
+    """A short token that changes with the file (its size and time), for cache busting."""
+    try:
+        found = Path(package_path("static"), name).stat()
+    except OSError:
+        return "0"
+    return f"{found.st_size:x}{int(found.st_mtime):x}"
+
+
+@bp.context_processor
+def _assets():
+    return {"appt_asset_version": _asset_version}
+
+
+def _week_arg() -> date | None:
+    try:
+        return date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        return None
 
 
 @bp.get("/book")
@@ -15,36 +61,180 @@ from sis_appointments.web.portal import act, bp
 def book_page():
     identity = permissions.current_identity()
     session = db.session()
-    type_id = request.args.get("type", type=int)
-    slots = availability.book_page(session, identity.key, type_id)
-    return render_template("appointments/portal/book.html", slots=slots,
-                           days=availability.BOOK_PAGE_HORIZON.days,
-                           types=queries.active_types(session), type_id=type_id,
-                           zone=permissions.display_zone(identity), action_form=ActionForm())
+    tz = permissions.display_zone(identity)
+    filters = {"type_id": request.args.get("type", type=int),
+               "host_key": request.args.get("host") or None,
+               "part": request.args.get("part") or None,
+               "show_clashes": request.args.get("clashes") == "1"}
+    week = availability.book_page(session, identity.key, tz, week=_week_arg(), **filters)
+    template = ("appointments/portal/book_list.html" if request.args.get("fragment") == "list"
+                else "appointments/portal/book.html")
+    types = queries.active_types(session)
+    return render_template(template, week=week, types=types, filters=filters, zone=tz,
+                           action_form=ActionForm(), rooms=_rooms(week, types),
+                           calendar_data=lambda w: _calendar_data(w, filters, types))
+
+
+def _rooms(week, types) -> str:
+    """The live rooms the page follows: the types it shows, and the student's own events."""
+    return " ".join(["me", *(f"type:{t.id}" for t in types)])
+
+
+def _hours(week) -> list[int]:
+    """The calendar's first and last hour (the last may pass 24: FullCalendar then shows
+    the small hours in the evening's column): the hours around the week's slots, leaving
+    out the longest stretch of the day without any (8 to 18 if there are none)."""
+    used = set()
+    for offer in week.offers:
+        start = offer.slot.start_utc.astimezone(week.tz)
+        end = offer.slot.end_utc.astimezone(week.tz)
+        hours = max(1, -(-int((end - start.replace(minute=0, second=0)).total_seconds())
+                         // 3600))
+        used.update((start.hour + n) % 24 for n in range(min(hours, 24)))
+    if not used:
+        return [8, 18]
+    if len(used) == 24:
+        return [0, 24]
+    # the longest run of unused hours, going round the clock
+    best_start, best_length = 0, 0
+    for hour in range(24):
+        if hour in used or (hour - 1) % 24 not in used:
+            continue
+        length = next(n for n in range(1, 25) if (hour + n) % 24 in used)
+        if length > best_length:
+            best_start, best_length = hour, length
+    first = (best_start + best_length) % 24
+    last = best_start if best_start > first else best_start + 24
+    return [first, last]
+
+
+def _calendar_data(week, filters, types) -> dict:
+    """What calendar.js and book.js read (no inline script: a JSON script element)."""
+    return {
+        "start": week.start.isoformat(), "end": week.end.isoformat(), "zone": week.tz.key,
+        "from": week.first_instant.isoformat(), "until": week.last_instant.isoformat(),
+        "api": url_for("appointments_api_slots.list_slots"),
+        "type": filters["type_id"], "host": filters["host_key"],
+        "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
+        "offers": {o.slot.id: {"action": o.action, "reason": o.reason, "kind": o.kind,
+                               "where": o.where,
+                               "confirm": url_for("appointments_portal.confirm",
+                                                  slot_id=o.slot.id)}
+                   for o in week.offers},
+    }
+
+
+def _offer_or_404(slot_id: int):
+    identity = permissions.current_identity()
+    found = availability.offer(db.session(), identity.key, slot_id)
+    if found is None:
+        abort(404)
+    return identity, found
+
+
+def _confirmation(found, form, *, refusal: str = "", status: int = 200):
+    fragment = request.values.get("fragment") == "1"
+    template = ("appointments/portal/book_confirm_fragment.html" if fragment
+                else "appointments/portal/book_confirm.html")
+    return render_template(
+        template, offer=found, form=form, action_form=ActionForm(), refusal=refusal,
+        rule=availability.cancellation_rule(found.slot.type),
+        zone=permissions.display_zone(permissions.current_identity())), status
+
+
+@bp.get(f"/slots/<{ID}:slot_id>/book")
+@permissions.require_roles("student")
+def confirm(slot_id: int):
+    _identity, found = _offer_or_404(slot_id)
+    return _confirmation(found, BookForm())
 
 
 @bp.post(f"/slots/<{ID}:slot_id>/book")
 @permissions.require_roles("student")
 def book(slot_id: int):
     actor = permissions.current_identity()
-    return act(ActionForm(), lambda: booking.book(db.session(), actor=actor, slot_id=slot_id),
-                "Booked. It is listed under your upcoming appointments.",
-                url_for("appointments_portal.book_page"))
+    form = BookForm()
+    require_valid(form)
+    try:
+        booking.book(db.session(), actor=actor, slot_id=slot_id,
+                     reason=(form.reason.data or "").strip())
+    except (Forbidden, NotFound) as error:
+        abort(error.status)
+    except SchedulingError as error:
+        return _refused(slot_id, error, form)
+    return _done(BOOKED)
 
 
 @bp.post(f"/slots/<{ID}:slot_id>/waitlist")
 @permissions.require_roles("student")
 def join_waitlist(slot_id: int):
     actor = permissions.current_identity()
-    return act(ActionForm(), lambda: waitlist.join(db.session(), actor=actor, slot_id=slot_id),
-                _joined_message, url_for("appointments_portal.book_page"))
+    form = ActionForm()
+    require_valid(form)
+    try:
+        entry = waitlist.join(db.session(), actor=actor, slot_id=slot_id)
+    except (Forbidden, NotFound) as error:
+        abort(error.status)
+    except SchedulingError as error:
+        return _refused(slot_id, error, BookForm(formdata=None))
+    return _done(_joined_message(entry, waitlist.position(db.session(), entry)))
 
 
-def _joined_message(entry) -> str:
+def _done(message: str):
+    """Success: the dialog's closing words (fragment), or a flash and a 303 to the tab."""
+    if request.values.get("fragment") == "1":
+        return render_template("appointments/portal/book_done_fragment.html", message=message)
+    flash(message)
+    return redirect(url_for("appointments_portal.index"), 303)
+
+
+def _refused(slot_id: int, error: SchedulingError, form):
+    """A refusal in plain words with the next step, over the slot as it now is."""
+    identity = permissions.current_identity()
+    db.session().rollback()
+    found = availability.offer(db.session(), identity.key, slot_id)
+    if found is None:
+        abort(404)
+    words = refusal_words(error, found)
+    if request.values.get("fragment") == "1":
+        return _confirmation(found, form, refusal=words, status=error.status)
+    flash(words, "error")
+    return redirect(url_for("appointments_portal.confirm", slot_id=slot_id), 303)
+
+
+def refusal_words(error: SchedulingError, found) -> str:
+    """Why a booking or waitlist join was refused, and what the student can do next."""
+    code = error.code
+    if found.action == "held" or code == "already_booked":
+        return "You have already booked this appointment; it is under My appointments."
+    if code == "slot_full":
+        if found.action == "waitlist":
+            return (f"Someone took the last seat a moment ago. Join the waitlist? You would be "
+                    f"number {found.position}.")
+        return "Someone took the last seat a moment ago. Please pick another time."
+    if code in {"student_overlap", "student_busy"} or code.startswith("limit_"):
+        return found.reason or availability.sentence(error.message) + "."
+    if code == "seats_available":
+        return "A seat is free again: you can book it now."
+    if code == "already_waiting":
+        return "You are already on the waitlist for this slot; your place is under My appointments."
+    if code == "waitlist_full":
+        return "The waitlist for this slot is full. Please pick another time."
+    if code == "not_eligible":
+        return (found.reason or availability.sentence(error.message) + ".") + (
+            " Ask the office if you think this is wrong.")
+    if code in {"slot_closed", "slot_in_past", "no_waitlist"}:
+        return "This slot is no longer open for booking. Please pick another time."
+    return availability.sentence(error.message) + ". Please pick another time."
+
+
+def _joined_message(entry, position: int | None) -> str:
     """What joining promises: a seat booked for you, or (offer mode) held for you to accept."""
+    place = f"You are number {position} on the waitlist." if position else (
+        "You are on the waitlist.")
     minutes = entry.slot.type.offer_minutes
     if minutes:
-        return (f"You are on the waitlist. If a seat frees up it is held for you for "
-                f"{minutes} minutes: accept it under your appointments before then, or it "
-                "passes to the next student waiting.")
-    return "You are on the waitlist; a freed seat is booked for you automatically."
+        return (f"{place} If a seat frees up it is held for you for {minutes} minutes: "
+                "accept it under your appointments before then, or it passes to the next "
+                "student waiting.")
+    return f"{place} A freed seat is booked for you automatically."

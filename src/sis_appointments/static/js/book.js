@@ -1,0 +1,232 @@
+// The book page made better: the confirmation in a <dialog> (the same view's fragment),
+// booking without leaving the page (the week's list refetched as a fragment), the calendar
+// or the list, and live seat counts (events re-dispatched by live.js). Without this file
+// every link and form still works as a page of its own.
+
+const page = document.querySelector(".appt-book[data-appt-rooms]");
+const dialog = document.getElementById("appt-dialog");
+
+function announce(words) {
+  document.dispatchEvent(new CustomEvent("appt:announce", { detail: words }));
+}
+
+function withFragment(url, value = "1") {
+  const target = new URL(url, window.location.href);
+  target.searchParams.set("fragment", value);
+  return target.toString();
+}
+
+// -- the list, refetched as a fragment of the same view
+
+let refreshing = null;
+
+export async function refreshList() {
+  const list = document.getElementById("appt-book-list");
+  if (!list) return;
+  if (refreshing) refreshing.abort();
+  refreshing = new AbortController();
+  try {
+    const response = await fetch(withFragment(window.location.href, "list"),
+      { signal: refreshing.signal, headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const holder = document.createElement("div");
+    holder.innerHTML = await response.text();
+    const fresh = holder.querySelector("#appt-book-list");
+    if (!fresh) return;
+    // Keep the focus on the same slot's row when it was in the list.
+    const focused = list.contains(document.activeElement)
+      ? document.activeElement.closest("[data-slot-id]")?.dataset.slotId : null;
+    list.replaceWith(fresh);
+    if (focused) focusSlot(focused);
+    document.dispatchEvent(new CustomEvent("appt:list-refreshed"));
+  } catch (error) {
+    if (error.name !== "AbortError") throw error;
+  }
+}
+
+function focusSlot(id) {
+  const item = document.querySelector(`#appt-book-list [data-slot-id="${id}"]`);
+  if (!item) return false;
+  let target = item.querySelector("a, button");
+  if (!target) {
+    target = item;
+    item.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+  return true;
+}
+
+// -- the confirmation dialog
+
+let opener = null;
+
+async function openConfirmation(url, from) {
+  if (!dialog || typeof dialog.showModal !== "function") {
+    window.location.assign(url);
+    return;
+  }
+  opener = from || document.activeElement;
+  const response = await fetch(withFragment(url), { headers: { Accept: "text/html" } });
+  if (!response.ok) {
+    window.location.assign(url);
+    return;
+  }
+  showInDialog(await response.text());
+  if (!dialog.open) dialog.showModal();
+  focusDialog();
+}
+
+function showInDialog(html) {
+  dialog.querySelector("[data-appt-dialog-body]").innerHTML = html;
+}
+
+function focusDialog() {
+  // The first of these there is: a refusal, the reason field, the confirm button, the
+  // closing words, the heading.
+  const first = ["[role=alert]", "textarea", "form button", "[data-appt-done]", "h2"]
+    .map((selector) => dialog.querySelector(selector)).find(Boolean);
+  if (first) {
+    if (!first.matches("textarea, button")) first.setAttribute("tabindex", "-1");
+    first.focus();
+  }
+}
+
+function closeDialog() {
+  if (dialog && dialog.open) dialog.close();
+}
+
+if (dialog) {
+  dialog.addEventListener("close", () => {
+    // Back to what opened the dialog or, if the list was refetched meanwhile, to the same
+    // slot's row.
+    if (opener && document.contains(opener)) {
+      opener.focus();
+    } else if (opener) {
+      const id = opener.closest("[data-slot-id]")?.dataset.slotId
+        || opener.getAttribute("href")?.match(/slots\/(\d+)\//)?.[1];
+      if (id) focusSlot(id);
+    }
+    opener = null;
+  });
+  // A click on the backdrop (outside the dialog's box) closes it.
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) closeDialog();
+  });
+  dialog.addEventListener("click", (event) => {
+    const close = event.target.closest("[data-appt-close]");
+    if (close) {
+      event.preventDefault();
+      closeDialog();
+    }
+  });
+  dialog.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-appt-form]");
+    if (!form) return;
+    event.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    const body = new FormData(form);
+    body.set("fragment", "1");
+    const response = await fetch(form.action, { method: "POST", body,
+      headers: { Accept: "text/html" } });
+    showInDialog(await response.text());
+    focusDialog();
+    const done = dialog.querySelector("[data-appt-done]");
+    announce(done ? done.textContent : (dialog.querySelector("[role=alert]") || {}).textContent);
+    refreshList();
+    document.dispatchEvent(new CustomEvent("appt:changed"));
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-appt-confirm]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey
+      || event.shiftKey) return;
+  event.preventDefault();
+  openConfirmation(link.href, link);
+});
+
+document.addEventListener("appt:open-slot", (event) => {
+  openConfirmation(event.detail.url, event.detail.from);
+});
+
+// -- the filters: folded on phones (the slots come first), open on wider screens
+
+const filters = document.querySelector("[data-appt-filters]");
+if (filters && window.matchMedia("(min-width: 48rem)").matches) filters.open = true;
+
+// -- calendar or list
+
+const views = document.querySelector("[data-appt-views]");
+const calendarView = document.getElementById("appt-calendar-view");
+
+function show(view) {
+  if (!views || !calendarView) return;
+  for (const button of views.querySelectorAll("[data-appt-view]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.apptView === view));
+  }
+  calendarView.hidden = view !== "calendar";
+  page.dataset.view = view;
+  if (view === "calendar") document.dispatchEvent(new CustomEvent("appt:calendar-shown"));
+}
+
+if (views && calendarView && typeof window.FullCalendar === "object") {
+  views.hidden = false;
+  views.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-appt-view]");
+    if (button) show(button.dataset.apptView);
+  });
+  // The calendar on wide screens; phones start with the day-grouped list.
+  show(window.matchMedia("(min-width: 48rem)").matches ? "calendar" : "list");
+}
+
+// -- live: what other students do to these slots
+
+function slotItem(id) {
+  return document.querySelector(`#appt-book-list [data-slot-id="${id}"]`);
+}
+
+function describe(item) {
+  const what = item.querySelector(".appt-slot-what strong");
+  const when = item.querySelector(".appt-slot-when time");
+  const day = item.closest(".appt-day")?.querySelector("h3");
+  return [what?.textContent, day?.textContent, when ? `at ${when.textContent}` : ""]
+    .filter(Boolean).join(", ");
+}
+
+document.addEventListener("appt:slot.availability", (event) => {
+  const { slot_id: id, remaining, capacity, waitlist_length: waiting, status } = event.detail;
+  const item = slotItem(id);
+  if (!item) return;
+  if (status && status !== "open") {
+    announce(`${describe(item)}: no longer open.`);
+    const day = item.closest(".appt-day");
+    item.remove();
+    if (day && !day.querySelector("[data-slot-id]")) day.remove();
+    return;
+  }
+  const seats = item.querySelector("[data-seats]");
+  const full = remaining <= 0;
+  if (seats) {
+    seats.textContent = full ? (waiting ? `Full, ${waiting} waiting` : "Full")
+      : `${remaining} of ${capacity} free`;
+  }
+  const link = item.querySelector("a[data-appt-confirm]");
+  const wasFull = item.dataset.action === "waitlist";
+  if (link && full !== wasFull) {
+    const hidden = link.querySelector(".appt-sr");
+    link.textContent = full ? "Join waitlist" : "Book";
+    if (hidden) link.append(hidden);
+    link.classList.toggle("appt-button--quiet", full);
+    item.dataset.action = full ? "waitlist" : "book";
+    item.classList.toggle("appt-slot--waitlist", full);
+    item.classList.toggle("appt-slot--book", !full);
+    announce(`${describe(item)}: ${full ? "now full, you can join the waitlist"
+      : `${remaining} of ${capacity} seats free`}.`);
+  }
+});
+
+for (const name of ["appt:reconnect", "appt:booking.created", "appt:booking.cancelled",
+  "appt:booking.rescheduled", "appt:waitlist.promoted"]) {
+  document.addEventListener(name, () => refreshList());
+}

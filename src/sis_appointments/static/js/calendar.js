@@ -1,0 +1,157 @@
+// The book page's week calendar: FullCalendar (standard MIT bundle, vendored) fed by the REST
+// API's range query (GET /api/appointments/v1/slots?start&end&type&host, session auth). It
+// shows the page's week and the slots the page's list offers (#appt-book-data: what the
+// student may do with each, worked out by the server); seat counts come from the API. Each
+// event has an accessible name and opens the same confirmation as the list (book.js).
+
+const holder = document.getElementById("appt-calendar");
+let calendar = null;
+
+function data() {
+  const element = document.getElementById("appt-book-data");
+  return element ? JSON.parse(element.textContent) : null;
+}
+
+const dayFormat = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
+  month: "long" });
+const timeFormat = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+
+function local(instant, zone) {
+  return new Date(instant).toLocaleTimeString("en-GB", { ...timeFormat, timeZone: zone });
+}
+
+function seats(slot) {
+  if (slot.remaining > 0) {
+    return `${slot.remaining} of ${slot.capacity} seat${slot.capacity === 1 ? "" : "s"} free`;
+  }
+  return slot.waitlist_length ? `Full, ${slot.waitlist_length} waiting` : "Full";
+}
+
+function span(text, className) {
+  const element = document.createElement("span");
+  element.textContent = text;
+  if (className) element.className = className;
+  return element;
+}
+
+// What an event shows, and (in visually hidden parts) the rest of its accessible name:
+// "Tuesday 8 December, 10:00 to 10:30, Advising with Dr Lee, 2 of 3 seats free".
+function eventContent(event, zone) {
+  const { slot, offer, typeName, hostName } = event.extendedProps;
+  const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
+    month: "long", timeZone: zone }).format(new Date(slot.start));
+  const after = [seats(slot)];
+  if (offer.action === "waitlist") after.push("join the waitlist");
+  if (offer.reason) after.push(offer.reason);
+  const frame = span("", "appt-event-text");
+  frame.append(span(`${day}, `, "appt-sr"),
+    span(`${local(slot.start, zone)} to ${local(slot.end, zone)}`, "appt-event-time"),
+    span(", ", "appt-sr"), span(`${typeName} with ${hostName}`, "appt-event-title"),
+    span(`, ${after.join(", ")}`, "appt-sr"));
+  return frame;
+}
+
+async function fetchSlots(_info, success, failure) {
+  const page = data();
+  try {
+    // The page's week as instants (the calendar shows wall-clock times of the student's
+    // zone as if they were UTC, so no time zone plugin is needed).
+    const query = new URLSearchParams({ start: page.from, end: page.until, limit: "500",
+      tz: page.zone });
+    if (page.type) query.set("type", page.type);
+    if (page.host) query.set("host", page.host);
+    const events = [];
+    let url = `${page.api}?${query}`;
+    while (url) {
+      const response = await fetch(url, { headers: { Accept: "application/json" },
+        credentials: "same-origin" });
+      if (!response.ok) throw new Error(`slots: ${response.status}`);
+      const body = await response.json();
+      for (const slot of body.items) {
+        const offer = page.offers[slot.id];
+        if (!offer || slot.status !== "open") continue; // the list's filters decide
+        events.push({
+          id: String(slot.id), start: slot.start.slice(0, 19), end: slot.end.slice(0, 19),
+          title: `${page.types[slot.type_id] || "Appointment"}, ${page.hosts[slot.host] || slot.host}`,
+          url: offer.confirm,
+          classNames: [`appt-event`, `appt-event--${offer.kind || offer.action}`,
+            slot.remaining > 0 ? "appt-event--open" : "appt-event--full"],
+          extendedProps: { slot, offer, typeName: page.types[slot.type_id] || "Appointment",
+            hostName: page.hosts[slot.host] || slot.host },
+        });
+      }
+      url = body.next || null;
+    }
+    success(events);
+  } catch (error) {
+    failure(error);
+  }
+}
+
+function render() {
+  const page = data();
+  if (!holder || !page || typeof window.FullCalendar !== "object") return;
+  const phone = !window.matchMedia("(min-width: 48rem)").matches;
+  calendar = new window.FullCalendar.Calendar(holder, {
+    initialView: phone ? "listWeek" : "timeGridWeek",
+    initialDate: page.start,
+    timeZone: "UTC",
+    firstDay: 1,
+    locale: "en-gb",
+    headerToolbar: false,
+    allDaySlot: false,
+    nowIndicator: false,
+    slotMinTime: `${String(page.hours[0]).padStart(2, "0")}:00:00`,
+    slotMaxTime: `${String(page.hours[1]).padStart(2, "0")}:00:00`,
+    height: "auto",
+    expandRows: true,
+    slotEventOverlap: false,
+    eventMaxStack: 2, // parallel slots beyond two fold into "+N more"
+    moreLinkHint: (count) => `Show ${count} more slots at this time`,
+    validRange: { start: page.start, end: page.end },
+    eventTimeFormat: { ...timeFormat },
+    slotLabelFormat: { ...timeFormat },
+    dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" },
+    noEventsContent: "No open slots this week",
+    events: fetchSlots,
+    eventContent(info) {
+      return { domNodes: [eventContent(info.event, page.zone)] };
+    },
+    eventDidMount(info) {
+      const target = info.el.tagName === "A" ? info.el : info.el.querySelector("a") || info.el;
+      if (target.tagName !== "A") {
+        target.setAttribute("role", "button");
+        target.setAttribute("tabindex", "0");
+      }
+    },
+    moreLinkDidMount(info) {
+      info.el.setAttribute("role", "button"); // a link without href that opens a popover
+    },
+    eventClick(info) {
+      info.jsEvent.preventDefault();
+      document.dispatchEvent(new CustomEvent("appt:open-slot",
+        { detail: { url: info.event.url, from: info.el.closest("a") || info.el } }));
+    },
+  });
+  calendar.render();
+  holder.addEventListener("keydown", (event) => {
+    const target = event.target.closest(".fc-event");
+    if (target && (event.key === "Enter" || event.key === " ") && target.tagName !== "A") {
+      event.preventDefault();
+      target.click();
+    }
+  });
+}
+
+function refetch() {
+  if (calendar) calendar.refetchEvents();
+}
+
+document.addEventListener("appt:calendar-shown", () => {
+  if (!calendar) render();
+  else calendar.updateSize();
+});
+for (const name of ["appt:list-refreshed", "appt:slot.availability", "appt:reconnect"]) {
+  document.addEventListener(name, refetch);
+}
+export { refetch };

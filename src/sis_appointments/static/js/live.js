@@ -1,0 +1,56 @@
+// Live updates, shared by the plugin's pages: one Socket.IO connection to /appointments,
+// the rooms the page names in data-appt-rooms joined (again after a reconnect), every server
+// event re-dispatched on document as CustomEvent("appt:" + name, {detail}), "appt:reconnect"
+// after a reconnect (pages refetch what they show: pushes are hints), and one polite
+// aria-live region (#appt-live) for what changed: dispatch CustomEvent("appt:announce",
+// {detail: "words"}) to say something there.
+
+const NAMESPACE = "/appointments";
+
+function region() {
+  let live = document.getElementById("appt-live");
+  if (!live) {
+    live = document.createElement("div");
+    live.id = "appt-live";
+    live.className = "appt-sr";
+    live.setAttribute("aria-live", "polite");
+    live.setAttribute("role", "status");
+    document.body.append(live);
+  }
+  return live;
+}
+
+export function announce(words) {
+  if (!words) return;
+  const live = region();
+  live.textContent = "";
+  // A fresh text node after a tick, so screen readers read a repeated message again.
+  window.setTimeout(() => { live.textContent = words; }, 50);
+}
+
+function rooms() {
+  const holder = document.querySelector("[data-appt-rooms]");
+  return holder ? holder.dataset.apptRooms.split(/\s+/).filter(Boolean) : [];
+}
+
+function connect() {
+  if (typeof window.io !== "function" || window.apptLive) return window.apptLive;
+  const socket = window.io(NAMESPACE, { transports: ["websocket", "polling"] });
+  let connectedBefore = false;
+  socket.on("connect", () => {
+    for (const room of rooms()) socket.emit("join", { room });
+    if (connectedBefore) document.dispatchEvent(new CustomEvent("appt:reconnect"));
+    connectedBefore = true;
+    document.documentElement.dataset.apptLive = "connected";
+  });
+  socket.on("disconnect", () => { document.documentElement.dataset.apptLive = "disconnected"; });
+  socket.onAny((name, detail) => {
+    document.dispatchEvent(new CustomEvent(`appt:${name}`, { detail }));
+  });
+  window.apptLive = socket;
+  return socket;
+}
+
+document.addEventListener("appt:announce", (event) => announce(event.detail));
+region();
+connect();
