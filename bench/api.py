@@ -286,10 +286,11 @@ def think_time(locust: Path, port: int, world: dict) -> dict:
     env = {**os.environ, "BENCH_TOKENS": json.dumps(world["tokens"]),
            "BENCH_SLOTS": json.dumps(world["slots"]),
            "BENCH_WINDOW": json.dumps(world["windows"])}
+    # locust exits 1 when any request failed: the failures are figures, not a crash
     subprocess.run([str(locust), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                     "-u", "500", "-r", "50", "-t", f"{THINK_SECONDS}s",
                     "--host", f"http://127.0.0.1:{port}", "--csv", prefix, "--only-summary"],
-                   env=env, check=True, capture_output=True)
+                   env=env, check=False, capture_output=True)
     with open(f"{prefix}_stats.csv") as stats:
         rows = list(csv.DictReader(stats))
     pick = lambda r: {"name": r["Name"], "requests": int(r["Request Count"]),  # noqa: E731
@@ -318,6 +319,7 @@ def main() -> None:
         figures["range"] = alternated(port, world, "range", "hello")
         print("stampedes (500 on capacity 20)", flush=True)
         figures["stampedes"] = stampedes(port, world)
+        save("api", figures)  # kept if the last part fails
         if THINK_SECONDS:
             print(f"500 users with think time, {THINK_SECONDS} s", flush=True)
             figures["think_time"] = think_time(locust, port, world)
