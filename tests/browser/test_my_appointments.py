@@ -11,7 +11,14 @@ from datetime import timedelta
 
 from browser.conftest import FIXED_NOW
 from browser.harness import assert_no_axe_violations
-from browser.test_booking_flow import BOOKED, _bookable, _bookings, _slot_id, _tab_to
+from browser.test_booking_flow import (
+    BOOKED,
+    _book_link,
+    _bookable,
+    _bookings,
+    _slot_id,
+    _tab_to,
+)
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -63,12 +70,16 @@ def _slot_of(server, booking_id: int) -> int:
 
 def test_book_then_reschedule_then_cancel(open_page, sis_server):
     page = open_page("student", path="/appointments/book")
+    page.get_by_role("button", name="List", exact=True).click()
     row = _bookable(page)
     slot_id, start = _slot_id(row), row.locator("time").get_attribute("datetime")
-    row.get_by_role("button", name="Book", exact=True).click()
-    expect(page.get_by_role("status")).to_have_text(BOOKED)
+    _book_link(row).click()  # the confirmation dialog of the book page
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Confirm booking").click()
+    expect(dialog.get_by_role("status")).to_have_text(BOOKED)
     [(status, _)] = _bookings(sis_server, "student", slot_id)
     assert status == "confirmed"
+    dialog.get_by_role("link", name="See My appointments").click()
 
     _upcoming(page, start).get_by_role("link", name=re.compile("^Reschedule")).click()
     expect(page.get_by_role("heading", name="Reschedule your appointment")).to_be_visible()
