@@ -79,30 +79,28 @@ def require_booking_access(session: Session, actor: SisUser, student_key: str,
     require_manage_host(session, actor, host_key)
 
 
-def visible_booking(session: Session, actor: SisUser, booking_id: int) -> Booking:
-    """The booking, if ``actor`` may see it: its student or whoever manages its calendar.
-    To anyone else it does not exist (NotFound, not Forbidden: no probing for ids)."""
-    found = session.get(Booking, booking_id)
+def _visible(session: Session, actor: SisUser, model, row_id: int, what: str):
+    """A booking or waitlist place, if ``actor`` may see it: its student or whoever manages
+    its slot's calendar. To anyone else it does not exist (NotFound, not Forbidden: no
+    probing for ids)."""
+    found = session.get(model, row_id)
     if found is None:
-        raise NotFound(f"booking {booking_id} does not exist")
+        raise NotFound(f"{what} {row_id} does not exist")
     try:
         require_booking_access(session, actor, found.student_key, found.slot.host_key)
     except Forbidden as exc:
-        raise NotFound(f"booking {booking_id} does not exist") from exc
+        raise NotFound(f"{what} {row_id} does not exist") from exc
     return found
+
+
+def visible_booking(session: Session, actor: SisUser, booking_id: int) -> Booking:
+    """The booking, if ``actor`` may see it (``_visible``)."""
+    return _visible(session, actor, Booking, booking_id, "booking")
 
 
 def visible_waitlist_entry(session: Session, actor: SisUser, entry_id: int) -> WaitlistEntry:
-    """The waitlist place, if ``actor`` may act on it: its student or whoever manages its
-    slot's calendar; to anyone else it does not exist (NotFound, as ``visible_booking``)."""
-    found = session.get(WaitlistEntry, entry_id)
-    if found is None:
-        raise NotFound(f"waitlist entry {entry_id} does not exist")
-    try:
-        require_booking_access(session, actor, found.student_key, found.slot.host_key)
-    except Forbidden as exc:
-        raise NotFound(f"waitlist entry {entry_id} does not exist") from exc
-    return found
+    """The waitlist place, if ``actor`` may act on it (``_visible``)."""
+    return _visible(session, actor, WaitlistEntry, entry_id, "waitlist entry")
 
 
 def booking_scope(session: Session, actor: SisUser, student: str | None = None,
