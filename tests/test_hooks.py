@@ -53,7 +53,7 @@ def test_lookups_are_firstresult_and_events_broadcast():
     for name, fn in inspect.getmembers(specs, inspect.isfunction):
         first = fn.sis_spec.get("firstresult")
         assert first == (name not in event_hook_names() and name not in COLLECTING_HOOKS), name
-    assert len(event_hook_names()) == 9
+    assert len(event_hook_names()) == 10
 
 
 def test_reference_host_passes_check_pending(app):

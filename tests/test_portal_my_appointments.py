@@ -291,3 +291,25 @@ def test_an_appointment_under_way_is_no_longer_changed_here(client, auth, world,
         response = client.get(f"/appointments/bookings/{now_on.id}/{path}",
                               follow_redirects=True)
         assert "That appointment has already started" in response.get_data(as_text=True)
+
+
+def test_the_body_alone_for_live_refetches(client, auth, world, create_booking, offer):
+    """``?fragment=1``: what mine.js swaps in when something changed (no layout); the page
+    follows the student's own room and the types of the slots it shows."""
+    lee, ana, ben, advising, slot = world
+    kept = create_booking(ana.key, slot(72))
+    auth.login("ana")
+    page = client.get(HOME).get_data(as_text=True)
+    rooms = re.search(r'data-appt-rooms="([^"]*)"', page).group(1).split()
+    assert rooms == ["me", *sorted({f"type:{advising.id}", f"type:{offer.slot.type_id}"})]
+    assert re.search(r'data-appt-unread hidden><span data-appt-n>0</span>', page)
+    body = client.get(f"{HOME}?fragment=1").get_data(as_text=True)
+    assert "<html" not in body and "<h1" not in body
+    assert f'data-booking-id="{kept.id}"' in body
+    assert re.search(rf'<section class="appt-offer"[^>]*data-entry-id="{offer.id}"', body)
+    assert re.search(r"data-appt-expires=\"[^\"]+\">(29|30) minutes left<", body)
+    auth.logout()
+    auth.login("ben")
+    theirs = client.get(f"{HOME}?fragment=1").get_data(as_text=True)
+    assert "You have no upcoming appointments." in theirs
+    assert f'data-booking-id="{kept.id}"' not in theirs

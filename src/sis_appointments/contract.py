@@ -54,6 +54,9 @@ class PortalTab:
     host can mark it current on them; empty means the tab's own ``url`` only. ``badge``: a
     count to show on the tab (e.g. unread notifications; None or 0: no badge), with
     ``badge_label`` saying what it counts to screen readers ("3 unread notifications").
+    The Appointments tab's badge follows new notifications on the plugin's pages when the
+    host marks it ``data-appt-unread`` (``hidden`` while zero), with the number in an
+    element marked ``data-appt-n`` and the label in one marked ``data-appt-unread-words``.
     """
 
     id: str

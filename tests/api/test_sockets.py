@@ -92,3 +92,35 @@ def test_nothing_is_emitted_for_a_refused_change(app, make_caller):
     watcher.get_received(NAMESPACE)
     assert make_caller().post(f"/slots/{slot['id']}/bookings").status_code == 422
     assert watcher.get_received(NAMESPACE) == []
+
+
+def test_a_held_seat_reaches_its_student_live(app, make_caller):
+    """Offer mode: the student first in line hears that a seat is held for them, and until
+    when; nobody else does."""
+    staff = make_caller(role="staff")
+    slot = make_slot(staff, make_type(staff, offer_minutes=30)["id"], start())
+    ana, ben, cid = make_caller(), make_caller(), make_caller()
+    ben_socket, cid_socket = socket_for(app, ben.token), socket_for(app, cid.token)
+    made = ana.post(f"/slots/{slot['id']}/bookings").get_json()
+    entry = ben.post(f"/slots/{slot['id']}/waitlist").get_json()
+    cid.post(f"/slots/{slot['id']}/waitlist")
+    ana.post(f"/bookings/{made['id']}/cancel")
+    offered = received(ben_socket, "waitlist.offered")
+    assert len(offered) == 1 and offered[0]["id"] == entry["id"]
+    assert offered[0]["slot_id"] == slot["id"] and offered[0]["offer_expires_at"]
+    assert received(cid_socket, "waitlist.offered") == []
+
+
+def test_pages_showing_a_slot_hear_that_staff_changed_it(app, make_caller):
+    """A moved slot: whoever looks at its type or calendar is told to refetch it."""
+    staff = make_caller(role="staff")
+    type_id = make_type(staff)["id"]
+    slot = make_slot(staff, type_id, start())
+    watcher = socket_for(app, make_caller().token)
+    watcher.emit("join", {"room": f"type:{type_id}"}, namespace=NAMESPACE)
+    watcher.get_received(NAMESPACE)
+    moved = start() + timedelta(hours=3)
+    assert staff.patch(f"/slots/{slot['id']}", json={
+        "start": moved.isoformat(), "end": (moved + timedelta(minutes=30)).isoformat(),
+    }).status_code == 200
+    assert received(watcher, "slot.changed") == [{"slot_id": slot["id"]}]

@@ -190,6 +190,20 @@ def appointments_waitlist_left(event):
 
 
 @hookspec
+def appointments_waitlist_offered(event):
+    """A freed seat is held for the first student waiting, in offer mode (the type's
+    ``offer_minutes``): they accept or decline it before it expires, or it passes on
+    (``event.entity`` is ``"waitlist_entry"``). Accepting is announced as
+    ``appointments_waitlist_promoted``.
+
+    Data keys:
+    - slot_id: the slot whose seat is held
+    - student_key: the student it is held for
+    - offer_expires_at: when the offer lapses (ISO 8601, UTC)
+    """
+
+
+@hookspec
 def appointments_waitlist_promoted(event):
     """A waiting student was given a freed seat, or accepted the seat offered to them
     (``event.entity`` is ``"waitlist_entry"``).

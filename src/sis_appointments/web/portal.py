@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.resources import package_path
 from sis_appointments.services.accounts import access
+from sis_appointments.services.notifications import inbox
 from sis_appointments.services.platform import sis
 from sis_appointments.services.scheduling import booking, history, my_appointments, waitlist
 from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
@@ -43,10 +44,22 @@ def plain(error: SchedulingError) -> str:
 @bp.get("/")
 @permissions.require_roles("student")
 def index():
+    """My appointments; with ``fragment=1`` only its body (what mine.js refetches)."""
     identity = permissions.current_identity()
-    mine = my_appointments.overview(db.session(), identity.key)
-    return render_template("appointments/portal/index.html", mine=mine,
-                           zone=permissions.display_zone(identity), action_form=ActionForm())
+    session = db.session()
+    mine = my_appointments.overview(session, identity.key)
+    template = ("appointments/portal/mine_body.html" if request.args.get("fragment") == "1"
+                else "appointments/portal/index.html")
+    return render_template(template, mine=mine, zone=permissions.display_zone(identity),
+                           action_form=ActionForm(), rooms=_rooms(mine),
+                           unread=inbox.unread_count(session, identity.key))
+
+
+def _rooms(mine) -> str:
+    """The live rooms the page follows: the student's own events, and the types of the slots
+    it shows (a slot moved or cancelled by staff)."""
+    types = {b.slot.type_id for b in mine.upcoming} | {e.slot.type_id for e, _ in mine.waiting}
+    return " ".join(["me", *(f"type:{t}" for t in sorted(types))])
 
 
 def act(form, action, success, back: str, words=lambda error: error.message):

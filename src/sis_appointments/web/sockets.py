@@ -61,6 +61,8 @@ def _disconnect(*_args):
 def _join(data):
     """Join ``type:<id>``, ``host:<key>`` or ``me``; answers {"ok": bool, "room": ...}."""
     identity = _identities.get(request.sid)
+    if identity is None:  # gone (disconnected) before its join was handled
+        return {"ok": False, "room": None}
     room = str((data or {}).get("room", "")) if isinstance(data, dict) else ""
     kind, _, value = room.partition(":")
     session = db.session()
@@ -72,7 +74,10 @@ def _join(data):
     elif kind == "host" and value:
         allowed = access.can_manage_host(session, identity, value)
     if allowed:
-        join_room(room)
+        try:
+            join_room(room)
+        except ValueError:  # disconnected meanwhile: nothing to join
+            allowed = False
     return {"ok": allowed, "room": room}
 
 

@@ -2,9 +2,9 @@
 
 Rooms: ``type:<id>`` (anyone looking at a type), ``host:<key>`` (whoever manages that
 calendar) and ``user:<key>`` (one person's own bookings and waitlist places). Messages are
-small hints (``slot.availability``, ``booking.created|cancelled|rescheduled``,
-``waitlist.promoted``, ``waitlist.position``); pages refetch what they show after a reconnect.
-The web layer only sends what ``messages`` returns.
+small hints (``slot.availability``, ``slot.changed``, ``booking.created|cancelled|rescheduled``,
+``waitlist.promoted``, ``waitlist.offered``, ``waitlist.position``); pages refetch what they
+show after a reconnect. The web layer only sends what ``messages`` returns.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from sis_appointments.models import Slot, WaitlistEntry
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 
 NAMES = {"booking_created": "booking.created", "booking_cancelled": "booking.cancelled",
-         "booking_rescheduled": "booking.rescheduled", "waitlist_promoted": "waitlist.promoted"}
-BOOKING_KEYS = ("slot_id", "booking_id", "old_slot_id", "new_slot_id")
+         "booking_rescheduled": "booking.rescheduled", "waitlist_promoted": "waitlist.promoted",
+         "waitlist_offered": "waitlist.offered"}
+BOOKING_KEYS = ("slot_id", "booking_id", "old_slot_id", "new_slot_id", "offer_expires_at")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def messages(session: Session, event: AppointmentEvent) -> list[Message]:
         if other and other not in touched:
             touched[other] = session.get(Slot, other)
     rooms = {f"type:{slot.type_id}", f"host:{slot.host_key}"}
+    if event.name == "slot_changed":  # its time, place or status: pages showing it refetch
+        out += [Message("slot.changed", {"slot_id": slot.id}, room) for room in sorted(rooms)]
     for changed in touched.values():
         if changed is not None:
             line = _line(session, changed)

@@ -19,7 +19,6 @@ from sis_appointments.domain.errors import Conflict, NotFound, SchedulingError
 from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
-from sis_appointments.services.notifications import outbox
 from sis_appointments.services.platform import audit, events, tx
 from sis_appointments.services.scheduling import eligibility, seats
 
@@ -242,7 +241,5 @@ def _announce(session: Session, name: str, entry: WaitlistEntry, actor: SisUser 
 
 def _offered(session: Session, entry: WaitlistEntry) -> None:
     """Tell the student a seat is held for them (the host hears of it when they accept)."""
-    outbox.write(session, AppointmentEvent(
-        "waitlist_offered", "waitlist_entry", entry.id, None,
-        {"slot_id": entry.slot_id, "student_key": entry.student_key,
-         "offer_expires_at": entry.offer_expires_at.isoformat()}))
+    _announce(session, "waitlist_offered", entry, None,
+              offer_expires_at=entry.offer_expires_at.isoformat())

@@ -3,7 +3,10 @@
 // event re-dispatched on document as CustomEvent("appt:" + name, {detail}), "appt:reconnect"
 // after a reconnect (pages refetch what they show: pushes are hints), and one polite
 // aria-live region (#appt-live) for what changed: dispatch CustomEvent("appt:announce",
-// {detail: "words"}) to say something there.
+// {detail: "words"}) to say something there. A new in-app notification raises the unread
+// counts the page shows: elements marked data-appt-unread (hidden while zero) hold the number
+// in [data-appt-n] and, if they say it in words, in [data-appt-unread-words] ("3 unread
+// notifications"); a host can mark its own badge the same way.
 
 const NAMESPACE = "/appointments";
 
@@ -14,7 +17,7 @@ function region() {
     live.id = "appt-live";
     live.className = "appt-sr";
     live.setAttribute("aria-live", "polite");
-    live.setAttribute("role", "status");
+    live.setAttribute("aria-atomic", "true");
     document.body.append(live);
   }
   return live;
@@ -51,6 +54,22 @@ function connect() {
   return socket;
 }
 
+function unread(change) {
+  for (const holder of document.querySelectorAll("[data-appt-unread]")) {
+    const number = holder.querySelector("[data-appt-n]");
+    const count = Math.max(0, (parseInt(number?.textContent, 10) || 0) + change);
+    for (const n of holder.querySelectorAll("[data-appt-n]")) n.textContent = String(count);
+    for (const words of holder.querySelectorAll("[data-appt-unread-words]")) {
+      words.textContent = `${count} unread notification${count === 1 ? "" : "s"}`;
+    }
+    holder.hidden = count === 0;
+  }
+}
+
+document.addEventListener("appt:notification", (event) => {
+  unread(1);
+  announce(`New notification: ${event.detail.title}`);
+});
 document.addEventListener("appt:announce", (event) => announce(event.detail));
 region();
 connect();
