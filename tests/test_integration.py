@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sis_appointments.models import utcnow
@@ -11,13 +12,16 @@ def test_student_sees_appointments_tab_and_page(client, auth, create_user):
     create_user(username="ana")
     auth.login("ana")
     portal = client.get("/portal").get_data(as_text=True)
-    assert '<a href="/appointments/"' in portal and ">Appointments</a>" in portal
+    tab = re.search(r'<a href="/appointments/"[^>]*>(.*?)</a>', portal, re.S)
+    assert tab and tab.group(1).startswith("Appointments")
+    assert re.search(r'<span class="badge" data-appt-unread hidden>', tab.group(1)), \
+        "no unread notifications: the badge waits hidden for live updates"
     page = client.get("/appointments/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "My appointments" in html
     assert "Demo SIS" in html, "the plugin page renders inside the host's layout"
-    assert 'aria-current="page">Appointments</a>' in html
+    assert 'aria-current="page">Appointments <span class="badge"' in html
 
 
 def test_staff_see_admin_entries_and_students_do_not(client, auth, create_user):

@@ -313,3 +313,22 @@ def test_the_body_alone_for_live_refetches(client, auth, world, create_booking, 
     theirs = client.get(f"{HOME}?fragment=1").get_data(as_text=True)
     assert "You have no upcoming appointments." in theirs
     assert f'data-booking-id="{kept.id}"' not in theirs
+
+
+def test_a_time_overlapping_the_booking_being_moved_is_offered(client, auth, session, world,
+                                                               create_booking):
+    """Moving 15 minutes later: the booking being moved does not stand in its own way (the
+    service frees it in the same step)."""
+    lee, ana, ben, advising, slot = world
+    mine = create_booking(ana.key, slot(48))
+    later = slot(48.25)
+    assert later.start_utc < mine.slot.end_utc  # they overlap
+    auth.login("ana")
+    url = f"/appointments/bookings/{mine.id}/reschedule"
+    assert f'value="{later.id}"' in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": token(client, url), "slot": later.id},
+                           follow_redirects=True)
+    assert "Moved. Your appointment is at its new time." in response.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Booking, mine.id).slot_id == later.id

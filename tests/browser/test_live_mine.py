@@ -153,3 +153,23 @@ def test_pages_refetch_after_a_reconnect(open_page, sis_server):
     expect(_list_item(book, slot_id).locator("[data-seats]")).to_have_text("1 of 2 free")
     with sis_server.session() as session:
         assert session.query(Booking).filter_by(slot_id=slot_id).count() == 1
+
+
+def test_the_calendar_follows_seats_in_place(open_page, sis_server):
+    """A seat taken elsewhere changes the calendar's event without downloading the week
+    again (on registration day every open calendar would otherwise refetch it per booking);
+    the last seat turns the event into a waitlist offer."""
+    slot_id = _slot(sis_server, "Calendar seats", hours=33, capacity=2)  # 18:00 New York
+    page = _connected(open_page("student016", path="/appointments/book"))
+    event = page.locator(f'#appt-calendar a.fc-event[href*="/slots/{slot_id}/"]')
+    expect(event).to_have_accessible_name(re.compile(r"2 of 2 seats free$"))
+    feeds = []
+    page.on("request", lambda r: feeds.append(r.url) if "/api/appointments/v1/slots" in r.url
+            else None)
+    for name, left in (("student017", "1 of 2 seats free$"),
+                       ("student018", "Full, join the waitlist$")):
+        with sis_server.app.app_context(), sis_server.session() as session:
+            booking.book(session, actor=_student(sis_server, name), slot_id=slot_id)
+        expect(event).to_have_accessible_name(re.compile(left))
+    expect(event).to_have_class(re.compile(r"appt-event--full"))
+    assert feeds == []

@@ -50,7 +50,10 @@ def _slot(server, name: str, hours: float, capacity: int = 1, more: tuple = (),
                               timezone="America/New_York", capacity=capacity))
         session.add_all(slots)
         session.commit()
-        return slots[0].id
+    # made beside the services: the API's cached slot ranges must learn of them as they
+    # would of slots made through them
+    server.app.extensions["sis_appointments"].cache.bump("slots")
+    return slots[0].id
 
 
 def _book(server, username: str, slot_id: int) -> int:

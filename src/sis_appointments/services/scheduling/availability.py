@@ -27,15 +27,16 @@ BOOK_PAGE_HORIZON = timedelta(days=28)  # how far ahead the students' book page 
 
 
 def for_student(session: Session, student_key: str, start: datetime, end: datetime,
-                type_id: int | None = None) -> list[Slot]:
+                type_id: int | None = None, ignore_booking: int | None = None) -> list[Slot]:
     """Open slots starting in [start, end) with a free seat that the student neither holds,
-    nor overlaps with one of their bookings, nor is busy for (per the host's timetable)."""
-    return [s for s in bookable(session, student_key, start, end, type_id)
+    nor overlaps with one of their bookings, nor is busy for (per the host's timetable).
+    ``ignore_booking``: a booking being moved, which does not stand in its own way."""
+    return [s for s in bookable(session, student_key, start, end, type_id, ignore_booking)
             if not s.is_full]
 
 
 def bookable(session: Session, student_key: str, start: datetime, end: datetime,
-             type_id: int | None = None) -> list[Slot]:
+             type_id: int | None = None, ignore_booking: int | None = None) -> list[Slot]:
     """Like ``for_student``, but also full slots whose type has a waitlist to join."""
     query = (select(Slot).options(joinedload(Slot.type))
              .where(Slot.status == "open", Slot.start_utc >= start, Slot.start_utc < end)
@@ -49,7 +50,7 @@ def bookable(session: Session, student_key: str, start: datetime, end: datetime,
         return []
     held = session.execute(select(Slot.start_utc, Slot.end_utc).join(Booking.slot).where(
         Booking.student_key == student_key, Booking.status.in_(ACTIVE_BOOKING_STATUSES),
-        Slot.end_utc > start)).all()
+        Slot.end_utc > start, Booking.id != (ignore_booking or -1))).all()
     busy = sis.busy_times(session, student_key, candidates[0].start_utc,
                            max(s.end_utc for s in candidates))
     blocked = [Interval(h.start_utc, h.end_utc) for h in held] + [

@@ -106,7 +106,8 @@ def reschedule_options(session: Session, booking: Booking, zone: ZoneInfo,
     next weeks, grouped by day in ``zone`` (at most RESCHEDULE_LIMIT; True when cut)."""
     now = now or utcnow()
     found = [s for s in availability.for_student(session, booking.student_key, now,
-                                                 now + RESCHEDULE_HORIZON, booking.slot.type_id)
+                                                 now + RESCHEDULE_HORIZON, booking.slot.type_id,
+                                                 ignore_booking=booking.id)
              if s.id != booking.slot_id]
     cut = len(found) > RESCHEDULE_LIMIT
     found = found[:RESCHEDULE_LIMIT]

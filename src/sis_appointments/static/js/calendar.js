@@ -1,7 +1,8 @@
 // The book page's week calendar: FullCalendar (standard MIT bundle, vendored) fed by the REST
 // API's range query (GET /api/appointments/v1/slots?start&end&type&host, session auth). It
 // shows the page's week and the slots the page's list offers (#appt-book-data: what the
-// student may do with each, worked out by the server); seat counts come from the API. Each
+// student may do with each, worked out by the server); seat counts come from the API and then
+// from live messages (the event changed in place; refetched after a reconnect). Each
 // event has an accessible name and opens the same confirmation as the list (book.js).
 
 const holder = document.getElementById("appt-calendar");
@@ -151,7 +152,29 @@ document.addEventListener("appt:calendar-shown", () => {
   if (!calendar) render();
   else calendar.updateSize();
 });
-for (const name of ["appt:list-refreshed", "appt:slot.availability", "appt:reconnect"]) {
+for (const name of ["appt:list-refreshed", "appt:reconnect"]) {
   document.addEventListener(name, refetch);
 }
+
+// Seats taken or freed elsewhere change the event in place: with many students looking at
+// the same week on registration day, a booking must not make every open calendar download
+// the week again. A slot no longer open leaves the calendar.
+document.addEventListener("appt:slot.availability", (message) => {
+  const event = calendar && calendar.getEventById(String(message.detail.slot_id));
+  if (!event) return;
+  const { remaining, capacity, waitlist_length: waiting, status } = message.detail;
+  if (status && status !== "open") {
+    event.remove();
+    return;
+  }
+  const slot = { ...event.extendedProps.slot, remaining, capacity, waitlist_length: waiting };
+  let { offer } = event.extendedProps;
+  if (offer.action === "book" || offer.action === "waitlist") {
+    offer = { ...offer, action: remaining > 0 ? "book" : "waitlist" };
+  }
+  event.setExtendedProp("slot", slot);
+  event.setExtendedProp("offer", offer);
+  event.setProp("classNames", ["appt-event", `appt-event--${offer.kind || offer.action}`,
+    remaining > 0 ? "appt-event--open" : "appt-event--full"]);
+});
 export { refetch };
