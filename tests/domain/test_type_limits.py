@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from sis_appointments.domain import type_limits as limits
 from sis_appointments.domain.errors import InvalidInput
 from sis_appointments.services.scheduling import appointment_types
-from sis_appointments.web.api.schemas import TypeFields
+from sis_appointments.web.api.schemas.appointment_types import TypeFields
 
 CASES = [(name, value, True) for name, limit in limits.NUMBERS.items()
          for value in (limit.low, limit.high)]

@@ -22,7 +22,7 @@ from sis_appointments.web.api.problem import (
     http_problem,
     scheduling_problem,
 )
-from sis_appointments.web.api.schemas import Problem
+from sis_appointments.web.api.schemas.common import Problem
 
 PREFIX = "/api/appointments/v1"
 

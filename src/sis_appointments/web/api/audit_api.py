@@ -9,7 +9,7 @@ from sis_appointments.services.platform import audit
 from sis_appointments.web import db
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import Instant, Strict
+from sis_appointments.web.api.schemas.common import Instant, Strict, page_of
 
 blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",
                 description="The audit log (admins)")
@@ -36,9 +36,7 @@ class AuditOut(Schema):
     request_id = fields.String(allow_none=True)
 
 
-class AuditPage(Schema):
-    items = fields.List(fields.Nested(AuditOut))
-    next = fields.String(allow_none=True)
+AuditPage = page_of("AuditPage", AuditOut)
 
 
 @blp.route("")

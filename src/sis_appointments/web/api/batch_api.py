@@ -9,14 +9,9 @@ from sis_appointments.services.platform import batch
 from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
-    BookingCreate,
-    Problem,
-    Reason,
-    SlotCreate,
-    SlotUpdate,
-    Strict,
-)
+from sis_appointments.web.api.schemas.bookings import BookingCreate
+from sis_appointments.web.api.schemas.common import Problem, Reason, Strict
+from sis_appointments.web.api.schemas.slots import SlotCreate, SlotUpdate
 from sis_appointments.web.api.serialize import booking_json, slot_json
 
 blp = Blueprint("appointments_api_batch", __name__, url_prefix="/batch",

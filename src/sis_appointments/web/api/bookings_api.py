@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 from sis_appointments.services.accounts import access
 from sis_appointments.services.scheduling import booking, history, queries
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
+from sis_appointments.web.api.schemas.bookings import (
     Attendance,
     BookingOut,
     BookingQuery,
     HistoryOut,
-    Reason,
     Reschedule,
 )
+from sis_appointments.web.api.schemas.common import Reason, page_of
 from sis_appointments.web.api.serialize import booking_json, change_json
 
 blp = Blueprint("appointments_api_bookings", __name__, url_prefix="/bookings",
                 description="Bookings and what can be done to them")
 
 
-class BookingPage(Schema):
-    items = fields.List(fields.Nested(BookingOut))
-    next = fields.String(allow_none=True)
+BookingPage = page_of("BookingPage", BookingOut)
 
 
 @blp.route("")

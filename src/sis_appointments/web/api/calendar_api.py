@@ -12,7 +12,7 @@ from sis_appointments.services.reports import calendars
 from sis_appointments.web import ID, db
 from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import CalendarQuery, FeedOut
+from sis_appointments.web.api.schemas.calendars import CalendarQuery, FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
                 description="iCalendar files and the private subscription feed")

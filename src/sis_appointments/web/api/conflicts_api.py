@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sis_appointments.services.scheduling import conflicts
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import Instant, Strict
+from sis_appointments.web.api.schemas.common import Instant, Strict
 from sis_appointments.web.api.serialize import booking_json
 
 blp = Blueprint("appointments_api_conflicts", __name__, url_prefix="/conflicts",

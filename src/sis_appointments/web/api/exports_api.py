@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from sis_appointments.services.reports import exports
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import Range
+from sis_appointments.web.api.schemas.exports import Range
 
 TEXT = {"type": "string"}
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sis_appointments.services.accounts import grants
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import Strict
+from sis_appointments.web.api.schemas.common import Strict
 
 blp = Blueprint("appointments_api_grants", __name__, url_prefix="/grants",
                 description="Grants on top of the host's roles (admins)")

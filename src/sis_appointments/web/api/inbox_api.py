@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from sis_appointments.services.notifications import inbox, preferences
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
+from sis_appointments.web.api.schemas.inbox import (
     InAppList,
     InAppQuery,
     Marked,

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from sis_appointments.services.scheduling import queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import MeOut
+from sis_appointments.web.api.schemas.me import MeOut
 from sis_appointments.web.api.serialize import booking_json
 
 blp = Blueprint("appointments_api_me", __name__, url_prefix="/me",

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from sis_appointments.services.scheduling import series
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import Strict, _zone
+from sis_appointments.web.api.schemas.common import Strict, _zone
 
 blp = Blueprint("appointments_api_series", __name__, url_prefix="/series",
                 description="Recurring series of slots")

@@ -11,25 +11,17 @@ from sis_appointments.services.scheduling import booking, queries, slots, waitli
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import caching, paging
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
-    BookingCreate,
-    BookingOut,
-    Reason,
-    SlotCreate,
-    SlotOut,
-    SlotQuery,
-    SlotUpdate,
-    WaitlistOut,
-)
+from sis_appointments.web.api.schemas.bookings import BookingCreate, BookingOut
+from sis_appointments.web.api.schemas.common import Reason, page_of
+from sis_appointments.web.api.schemas.slots import SlotCreate, SlotOut, SlotQuery, SlotUpdate
+from sis_appointments.web.api.schemas.waitlist import WaitlistOut
 from sis_appointments.web.api.serialize import booking_json, slot_json, slot_wire, waitlist_json
 
 blp = Blueprint("appointments_api_slots", __name__, url_prefix="/slots",
                 description="Bookable slots, their bookings and waitlists")
 
 
-class SlotPage(Schema):
-    items = fields.List(fields.Nested(SlotOut))
-    next = fields.String(allow_none=True)
+SlotPage = page_of("SlotPage", SlotOut)
 
 
 class ConflictList(Schema):

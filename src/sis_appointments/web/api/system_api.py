@@ -10,7 +10,7 @@ from sis_appointments.services.notifications import outbox
 from sis_appointments.services.platform import settings
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
+from sis_appointments.web.api.schemas.system import (
     JobOut,
     OutboxOut,
     OutboxQuery,

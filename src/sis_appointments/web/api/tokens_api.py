@@ -8,7 +8,7 @@ from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db
 from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import TokenCreate, TokenOut
+from sis_appointments.web.api.schemas.tokens import TokenCreate, TokenOut
 
 blp = Blueprint("appointments_api_tokens", __name__, url_prefix="/tokens",
                 description="Personal API tokens")

@@ -12,7 +12,7 @@ from sis_appointments.models import AppointmentType
 from sis_appointments.services.scheduling import appointment_types
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas import (
+from sis_appointments.web.api.schemas.appointment_types import (
     OccurrenceOut,
     PreviewIn,
     TypeCreate,

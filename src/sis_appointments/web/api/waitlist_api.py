@@ -8,7 +8,9 @@ from sis_appointments.services.scheduling import waitlist
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.problem import PROBLEM_TYPE
-from sis_appointments.web.api.schemas import BookingOut, Problem, WaitlistOut
+from sis_appointments.web.api.schemas.bookings import BookingOut
+from sis_appointments.web.api.schemas.common import Problem
+from sis_appointments.web.api.schemas.waitlist import WaitlistOut
 from sis_appointments.web.api.serialize import booking_json, waitlist_json
 
 blp = Blueprint("appointments_api_waitlist", __name__, url_prefix="/waitlist",
