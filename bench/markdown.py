@@ -71,8 +71,30 @@ def reads(found: dict) -> None:
                   f"{r['student_bookings']['p50_ms']} / {r['student_bookings']['p95_ms']}"))
 
 
+def portal(found: dict) -> None:
+    print(f"\nFrom `bench/results/portal.json` ({found['when']}), {found['slots']} open slots "
+          f"in the week, {found['classes']} classes, {found['requests_per_measure']} requests "
+          "each:\n")
+    print(row("request", "p50 / p95 ms", "CPU p50 ms", "SQL (SIS + plugin)", "KiB"))
+    print(row(*["---"] * 5))
+    for r in found["rows"]:
+        print(row(r["path"], f"{r['p50_ms']} / {r['p95_ms']}", r.get("cpu_p50_ms", "?"),
+                  f"{r['sql_per_request']:g} ({r['sql_sis']:g} + {r['sql_plugin']:g})", r["kb"]))
+    live = found["live"]
+    print(f"\nLive updates, {live['bookings']} bookings one at a time (missed "
+          f"{len(live['missed'])}), from the booking's commit:\n")
+    print(row("until", "p50 ms", "p95 ms", "max ms"))
+    print(row(*["---"] * 4))
+    for key, label in (("commit_to_book_returned", "`book` returned (socket message sent)"),
+                       ("commit_to_seat_count", "the other page's seat count changed"),
+                       ("commit_to_calendar_feed", "its calendar's slot feed refetched")):
+        f = live[key]
+        print(row(label, f["p50_ms"], f["p95_ms"], f["max_ms"]))
+
+
 if __name__ == "__main__":
-    for name, show in (("api", api), ("request_costs", costs), ("booking", reads)):
+    for name, show in (("api", api), ("request_costs", costs), ("booking", reads),
+                       ("portal", portal)):
         found = load(name)
         if found:
             show(found)
