@@ -82,12 +82,13 @@ def portal(found: dict) -> None:
                   f"{r['sql_per_request']:g} ({r['sql_sis']:g} + {r['sql_plugin']:g})", r["kb"]))
     live = found["live"]
     print(f"\nLive updates, {live['bookings']} bookings one at a time (missed "
-          f"{len(live['missed'])}), from the booking's commit:\n")
+          f"{len(live['missed'])}, slot feed fetched again {live.get('feed_fetches', '?')} "
+          "times), from the booking's commit:\n")
     print(row("until", "p50 ms", "p95 ms", "max ms"))
     print(row(*["---"] * 4))
     for key, label in (("commit_to_book_returned", "`book` returned (socket message sent)"),
                        ("commit_to_seat_count", "the other page's seat count changed"),
-                       ("commit_to_calendar_feed", "its calendar's slot feed refetched")):
+                       ("commit_to_calendar_event", "its calendar event changed")):
         f = live[key]
         print(row(label, f["p50_ms"], f["p95_ms"], f["max_ms"]))
 

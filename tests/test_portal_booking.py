@@ -428,3 +428,37 @@ def test_the_list_fragment_is_the_week_alone(client, auth, create_user, create_s
     assert response.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith("<div id=\"appt-book-list\"") or 'id="appt-book-list"' in body
     assert "Fragment room" in body and 'id="appt-book-data"' in body
+
+
+def test_a_type_that_asks_for_a_reason_gets_one(app, client, auth, session, create_user,
+                                                 create_type, create_slot):
+    """The field is required on the page; without a reason the booking is refused in plain
+    words and nothing is booked (and staff booking for a student are not asked)."""
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.scheduling import booking
+
+    lee = create_user(username="lee", role="staff")
+    create_user(username="ana")
+    asking = create_type(hosts=(lee.key,), reason_required=True)
+    slot = create_slot(type=asking, host_key=lee.key, capacity=2)
+    path = f"/appointments/slots/{slot.id}/book"
+    auth.login("ana")
+    page = client.get(path).get_data(as_text=True)
+    assert re.search(r'What would you like to discuss\?</label>\s*<textarea[^>]* required', page)
+    refused = client.post(path, data={"csrf_token": token(client, path), "reason": "  ",
+                                      "fragment": "1"})
+    assert refused.status_code == 422
+    assert "Please say what you would like to discuss" in refused.get_data(as_text=True)
+    session.rollback()
+    assert session.scalars(select(Booking)).all() == []
+    done = client.post(path, data={"csrf_token": token(client, path), "reason": "my minor",
+                                   "fragment": "1"})
+    assert done.status_code == 200 and BOOKED in done.get_data(as_text=True)
+    ben = create_user(username="ben")
+    with app.app_context():
+        staff = SisUser(key=lee.key, name="Lee", roles=frozenset({"staff"}))
+        made = booking.book(session, actor=staff, slot_id=slot.id, student_key=ben.key)
+    assert made.reason == ""
+    other = create_slot(host_key=lee.key, start=slot.start_utc + timedelta(days=1))
+    page = client.get(f"/appointments/slots/{other.id}/book").get_data(as_text=True)
+    assert "What would you like to discuss? (optional)" in page

@@ -255,3 +255,17 @@ def test_a_grant_lets_staff_manage_another_calendar(make_caller):
     assert helper.post(f"/slots/{slot['id']}/cancel").status_code == 200
     assert admin.delete(f"/grants/{given.get_json()['id']}").status_code == 204
     assert admin.get("/grants").get_json() == []
+
+
+def test_a_type_may_require_a_reason_from_students(make_caller):
+    staff, student = make_caller(role="staff"), make_caller()
+    kind = make_type(staff, reason_required=True)
+    assert kind["reason_required"] is True
+    slot = make_slot(staff, kind["id"], utcnow().replace(microsecond=0) + timedelta(days=3))
+    refused = student.post(f"/slots/{slot['id']}/bookings", json={"reason": " "})
+    assert refused.status_code == 422
+    assert refused.get_json()["code"] == "reason_required"
+    assert student.get("/bookings").get_json()["items"] == []
+    assert student.post(f"/slots/{slot['id']}/bookings",
+                        json={"reason": "my minor"}).status_code == 201
+    assert make_type(staff)["reason_required"] is False

@@ -34,7 +34,7 @@ NUMBERS = {
 }
 TEXT = {"name": 200, "description": 5000, "location": 200, "online_url": 500}  # characters
 OPTIONAL_TEXT = {"location", "online_url"}  # blank means none
-FLAGS = {"waitlist_enabled", "active"}
+FLAGS = {"waitlist_enabled", "reason_required", "active"}
 COLOUR = r"#[0-9a-fA-F]{6}"
 HOST_KEY_LENGTH = 64
 GROUP_NAME_LENGTH = 100  # a program or cohort named in eligibility

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -64,6 +65,9 @@ class AppointmentType(Timestamps, Base):
     max_per_student_per_week: Mapped[int | None] = mapped_column(Integer)
     eligibility: Mapped[dict] = mapped_column(JSONType, default=dict)
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # students booking themselves must say what the appointment is about
+    reason_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     waitlist_size: Mapped[int | None] = mapped_column(Integer)
     offer_minutes: Mapped[int | None] = mapped_column(Integer)
     colour: Mapped[str | None] = mapped_column(String(7))

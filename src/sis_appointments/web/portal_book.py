@@ -214,6 +214,8 @@ def refusal_words(error: SchedulingError, found) -> str:
         return "Someone took the last seat a moment ago. Please pick another time."
     if code in {"student_overlap", "student_busy"} or code.startswith("limit_"):
         return found.reason or availability.sentence(error.message) + "."
+    if code == "reason_required":
+        return "Please say what you would like to discuss: the office asks before booking."
     if code == "seats_available":
         return "A seat is free again: you can book it now."
     if code == "already_waiting":

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.domain import rules
-from sis_appointments.domain.errors import Conflict, RuleViolation
+from sis_appointments.domain.errors import Conflict, InvalidInput, RuleViolation
 from sis_appointments.models import Booking, Slot, utcnow
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, events, tx
@@ -54,6 +54,9 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
             access.require_manage_host(session, actor, slot.host_key)
         if slot.status != "open" or not slot.type.active:
             raise Conflict("this slot is not open for booking", code="slot_closed")
+        if slot.type.reason_required and actor.key == student_key and not reason.strip():
+            raise InvalidInput("say what the appointment is about: this type asks for a "
+                               "reason", code="reason_required")
         seats.take_or_refuse(session, slot, waiting=waiting, person=student_key)
         eligibility.check(session, slot, student_key, now, overridable=not override)
         booking = Booking(slot=slot, student_key=student_key, reason=reason,

@@ -37,6 +37,8 @@ TypeFields = type("TypeFields", (Strict,), {
     "timezone": fields.String(validate=_zone),
     "eligibility": fields.Nested(Eligibility),
     "waitlist_enabled": fields.Boolean(),
+    "reason_required": fields.Boolean(metadata={
+        "description": "students booking themselves must give a reason (what it is about)"}),
     "colour": fields.String(allow_none=True, validate=validate.Regexp(f"^{limits.COLOUR}$")),
     "hosts": fields.List(_HOSTS, validate=validate.Length(min=1)),
 })
