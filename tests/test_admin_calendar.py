@@ -268,3 +268,63 @@ def test_admins_see_every_calendar(client, auth, office):
     page = week(client)
     assert f'data-slot-id="{lees.id}"' in page and f'data-slot-id="{kims.id}"' in page
     assert client.get(f"{CAL}/slots/{kims.id}").status_code == 200
+
+
+def test_staff_find_and_book_a_student_overriding_a_rule_with_a_reason(
+        client, auth, session, office, create_type, create_slot):
+    lee, kim, ana, advising, lees, kims = office
+    limited = create_type(name="One a week", hosts=(lee.key,), max_per_student_per_week=1)
+    first = create_slot(start=at(2, 9), host_key=lee.key, type=limited)
+    second = create_slot(start=at(3, 9), host_key=lee.key, type=limited)
+    auth.login("lee")
+    path = f"{CAL}/slots/{first.id}/book"
+    found = client.get(path, query_string={"q": "Ana"}).get_data(as_text=True)
+    assert "1 student found" in found and "Book Ana Student" in found
+    assert "Nobody matches" in client.get(path, query_string={"q": "zzz"}).get_data(
+        as_text=True)
+    booked = client.post(path, data={"csrf_token": token(client, path), "student": ana.key,
+                                     "reason": "course plan"}, follow_redirects=True)
+    assert "Booked: Ana Student." in booked.get_data(as_text=True)
+    path = f"{CAL}/slots/{second.id}/book"
+    refused = client.post(path, data={"csrf_token": token(client, path), "student": ana.key},
+                          follow_redirects=True)
+    assert "You may book anyway: say why in the override field." in refused.get_data(
+        as_text=True)
+    overridden = client.post(path, data={"csrf_token": token(client, path),
+                                         "student": ana.key, "override": "exam week"},
+                             follow_redirects=True)
+    assert "Booked: Ana Student." in overridden.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    assert session.scalars(select(Booking.slot_id).where(Booking.student_key == ana.key)
+                           .order_by(Booking.slot_id)).all() == [first.id, second.id]
+    assert session.scalar(select(AuditEntry.reason).where(
+        AuditEntry.action == "booking.created",
+        AuditEntry.entity_type == "booking").order_by(AuditEntry.id.desc())) == "exam week"
+
+
+def test_a_series_slot_moves_with_the_ones_after_it(client, auth, session, office):
+    lee, kim, ana, advising, lees, kims = office
+    auth.login("lee")
+    assert _add(client, "create", host=lee.key, type_id=advising.id, day="2027-03-01",
+                start="09:00", end="09:30", repeat="weekly", weekdays="MO",
+                count="4").status_code == 303
+    session.rollback()
+    session.expire_all()
+    made = session.scalars(select(Slot).where(Slot.series_id.is_not(None))
+                           .order_by(Slot.start_utc)).all()
+    assert len(made) == 4
+    second = made[1]
+    path = f"{CAL}/slots/{second.id}/move"
+    page = client.get(path, query_string={"start": "2027-03-08T10:00:00",
+                                          "end": "2027-03-08T10:30:00"}).get_data(as_text=True)
+    assert "This slot is part of a series" in page and 'value="following"' in page
+    moved = client.post(path, data={"csrf_token": token(client, f"{CAL}/slots/{second.id}"),
+                                    "day": "2027-03-08", "start": "10:00", "end": "10:30",
+                                    "scope": "following"}, follow_redirects=True)
+    assert "Moved." in moved.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    hours = [s.start_utc.astimezone(NEW_YORK).hour for s in session.scalars(
+        select(Slot).where(Slot.id.in_([s.id for s in made])).order_by(Slot.start_utc))]
+    assert hours == [9, 10, 10, 10]  # the first stays; the later ones keep 10:00 across DST

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -17,6 +18,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -46,6 +48,11 @@ WEEKDAYS = [("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Th
             ("FR", "Friday"), ("SA", "Saturday"), ("SU", "Sunday")]
 REPEATS = [("none", "Once"), ("daily", "Every day"), ("weekly", "Every week on the days below"),
            ("monthly", "Every month on the same day")]
+# Rules staff may override with a reason (services.scheduling.eligibility).
+OVERRIDABLE = {"limit_active", "limit_day", "limit_week", "not_eligible", "student_busy",
+               "too_early_to_book", "too_late_to_book"}
+SCOPES = [("this", "Only this one"), ("following", "This one and the ones after it"),
+          ("all", "All future ones")]
 ATTENDANCE_WORDS = {"attended": "Attended", "no_show": "No-show", "excused": "Excused",
                     "confirmed": "Not marked"}
 
@@ -79,6 +86,15 @@ class MoveForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired()])
     start = TimeField("From", validators=[DataRequired()])
     end = TimeField("To", validators=[DataRequired()])
+    scope = RadioField("Which slots of the series", choices=SCOPES, default="this")
+
+
+class BookStudentForm(FlaskForm):
+    student = StringField("Student", validators=[DataRequired(), Length(max=64), NO_NUL])
+    reason = StringField("What it is about (optional)", validators=[
+        Optional(), Length(max=500), NO_NUL])
+    override = StringField("Book despite the rules, because (optional)", validators=[
+        Optional(), Length(max=500), NO_NUL])
 
 
 class SlotEditForm(FlaskForm):
@@ -388,8 +404,8 @@ def calendar_move(slot_id: int):
     booked = [b for b in found.bookings if b.status == "confirmed"]
     if request.method == "POST":
         try:
-            conflicts = slots.update(session, actor=identity, slot_id=slot_id, start=new_start,
-                                     end=new_end)
+            conflicts = _move(session, identity, found.slot, new_start, new_end,
+                              form.scope.data or "this")
         except SchedulingError as error:
             return _refused(error, back)
         told = f" {len(booked)} student{'' if len(booked) == 1 else 's'} will be told." \
@@ -401,6 +417,48 @@ def calendar_move(slot_id: int):
     return render_template("appointments/admin/calendar_move.html", found=found,
                            slot=found.slot, form=form, booked=booked, names=names, zone=zone,
                            new_start=new_start, new_end=new_end)
+
+
+def _move(session, identity, slot, new_start, new_end, scope: str) -> list[dict]:
+    """A slot of a series moves through the series (its wall-clock time in the series' zone,
+    for this one, the following ones or all); any other slot on its own."""
+    if slot.series_id is None:
+        return slots.update(session, actor=identity, slot_id=slot.id, start=new_start,
+                            end=new_end)
+    local = new_start.astimezone(ZoneInfo(slot.timezone)).replace(tzinfo=None)
+    return series.edit(session, actor=identity, slot_id=slot.id, scope=scope,
+                       new_local_start=local,
+                       duration_minutes=int((new_end - new_start).total_seconds() // 60))
+
+
+@bp.route(f"/calendar/slots/<{ID}:slot_id>/book", methods=["GET", "POST"])
+@permissions.require_roles("staff", "admin")
+def calendar_book(slot_id: int):
+    """Book a student into the slot: GET searches the host's students (``q``), POST books
+    one; a rule may be overridden with a reason, which is audited."""
+    identity, session, zone, found = _details(slot_id)
+    form = BookStudentForm()
+    back = url_for("appointments_admin.calendar_slot", slot_id=slot_id)
+    if request.method == "POST":
+        require_valid(form)
+        try:
+            booking.book(session, actor=identity, slot_id=slot_id,
+                         student_key=form.student.data, reason=form.reason.data or "",
+                         override_reason=form.override.data or None)
+        except SchedulingError as error:
+            session.rollback()
+            flash(error.message[:1].upper() + error.message[1:] + "." + (
+                " You may book anyway: say why in the override field."
+                if error.code in OVERRIDABLE else ""), "error")
+            return redirect(url_for("appointments_admin.calendar_book", slot_id=slot_id,
+                                    q=request.form.get("q", "")), 303)
+        flash(f"Booked: {sis.name(session, form.student.data)}.")
+        return redirect(back, 303)
+    query = request.args.get("q", "")
+    found_students = sis.search_students(session, query) if query else []
+    return render_template("appointments/admin/calendar_book.html", found=found,
+                           slot=found.slot, query=query, students=found_students, form=form,
+                           zone=zone)
 
 
 @bp.post(f"/calendar/slots/<{ID}:slot_id>/cancel")
