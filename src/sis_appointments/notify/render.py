@@ -129,9 +129,12 @@ def _rescheduled(draft: _Draft) -> None:
 
 
 def _slot_changed(draft: _Draft) -> None:
-    if draft.data.get("before"):
-        was = datetime.fromisoformat(draft.data["before"]["start"])
+    before, after = draft.data.get("before"), draft.data.get("after") or {}
+    if before and before.get("start") != after.get("start", before.get("start")):
+        was = datetime.fromisoformat(before["start"])
         draft.facts.insert(0, ("Was", draft.when(was)))
+    if before and after.get("host_key") and before.get("host_key") != after["host_key"]:
+        draft.facts.insert(0, ("Was with", name(draft.session, before["host_key"])))
 
 
 def _joined(draft: _Draft) -> None:

@@ -118,7 +118,7 @@ def _context():
     return identity, db.session(), permissions.display_zone(identity)
 
 
-def _hosts(session, identity) -> dict[str, str]:
+def calendars_of(session, identity) -> dict[str, str]:
     """The calendars the viewer manages, key -> name, their own first."""
     managed = access.managed_hosts(session, identity)
     if managed is None:  # admins: everyone who hosts a type
@@ -172,7 +172,7 @@ def _guarded(action):
 @permissions.require_roles("staff", "admin")
 def calendar():
     identity, session, zone = _context()
-    hosts = _hosts(session, identity)
+    hosts = calendars_of(session, identity)
     host = request.args.get("host") or None
     if host and host not in hosts:
         abort(403)
@@ -240,7 +240,7 @@ def calendar_events():
 
 def _availability_form(identity, session, zone) -> AvailabilityForm:
     form = AvailabilityForm()
-    hosts = _hosts(session, identity)
+    hosts = calendars_of(session, identity)
     form.host.choices = list(hosts.items())
     form.type_id.choices = [(t.id, t.name) for t in queries.active_types(session)]
     if request.method == "GET":  # prefilled from a range selected in the calendar

@@ -257,6 +257,42 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
     return tx.run(session, work)
 
 
+def reassign(session: Session, *, actor: SisUser, slot_id: int, host_key: str) -> Slot:
+    """Give a slot (with its bookings and waitlist) to another host of its type, if their
+    calendar is free then; the students are told of the change."""
+
+    def work() -> Slot:
+        slot = load_slot(session, slot_id)
+        access.require_manage_host(session, actor, slot.host_key)
+        access.require_manage_host(session, actor, host_key)
+        check_host(slot.type, host_key)
+        if slot.status != "open":
+            raise Conflict("only an open slot can be given to another host", code="slot_closed")
+        if host_key == slot.host_key:
+            return slot
+        seats.lock_people(session, f"host:{host_key}")
+        seats.lock_slots(session, [slot.id])
+        session.refresh(slot)
+        found = [c for c in clashes(session, slot.type, host_key, None, slot.start_utc,
+                                    slot.end_utc, ignore=[slot.id])
+                 if c["kind"] == "host_overlap"]
+        if found:
+            raise Conflict(f"{host_key}'s calendar is not free then", code="slot_overlap",
+                           clashes=found)
+        before = snapshot(slot)
+        slot.host_key = host_key
+        slot.version += 1
+        session.flush()
+        audit.record(session, actor_key=actor.key, action="slot.reassigned", entity_type="slot",
+                     entity_id=slot.id, before=before, after=snapshot(slot))
+        events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
+                                                  {"slot_id": slot.id, "before": before,
+                                                   "after": snapshot(slot)}))
+        return slot
+
+    return tx.run(session, work)
+
+
 def student_conflicts(session: Session, changed: list[Slot]) -> list[dict]:
     """Students booked in ``changed`` slots who now overlap another booking or are busy."""
     from sis_appointments.services.platform import sis
