@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.domain import slots as domain_slots
 from sis_appointments.domain.errors import Conflict, InvalidInput
+from sis_appointments.domain.timezones import format_local, zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     AppointmentType,
@@ -116,8 +117,9 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         found_all = clashes_many(session, slot_type, host_key, place, intervals)
         for interval, found in zip(intervals, found_all, strict=True):
             if found:
-                raise Conflict(f"the slot at {interval.start:%Y-%m-%d %H:%M} UTC collides with "
-                               f"{len(found)} other slot(s)", code="slot_overlap", clashes=found)
+                when = format_local(interval.start, zone(slot_type.timezone))
+                raise Conflict(f"the slot at {when} collides with {len(found)} other slot(s)",
+                               code="slot_overlap", clashes=found)
             slot = Slot(type=slot_type, host_key=host_key, location=place,
                         start_utc=interval.start, end_utc=interval.end,
                         timezone=slot_type.timezone, capacity=capacity or slot_type.capacity)
