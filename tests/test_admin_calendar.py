@@ -328,3 +328,28 @@ def test_a_series_slot_moves_with_the_ones_after_it(client, auth, session, offic
     hours = [s.start_utc.astimezone(NEW_YORK).hour for s in session.scalars(
         select(Slot).where(Slot.id.in_([s.id for s in made])).order_by(Slot.start_utc))]
     assert hours == [9, 10, 10, 10]  # the first stays; the later ones keep 10:00 across DST
+
+
+@pytest.mark.parametrize("slots_in_week", [2, 40])
+def test_the_event_feed_costs_the_same_whatever_the_week_holds(app, client, auth, session,
+                                                               office, create_slot,
+                                                               create_booking, slots_in_week):
+    """The statements of one feed request do not grow with slots, bookings or hosts."""
+    from helpers import count_statements
+
+    lee, kim, ana, advising, lees, kims = office
+    session.add(RoleGrant(user_key=lee.key, grant="manage_calendar", target_key=kim.key))
+    session.commit()
+    for n in range(slots_in_week):
+        slot = create_slot(start=at(2 + n % 4, 8, (n // 4) * 30 % 60 + 0) + timedelta(
+            hours=n // 8), host_key=(lee if n % 2 else kim).key, type=advising, capacity=3)
+        if n % 3 == 0:
+            create_booking(ana.key, slot)
+    auth.login("lee")
+    monday, sunday = next_monday().isoformat(), (next_monday() + timedelta(days=7)).isoformat()
+    with count_statements(app) as seen:
+        events = client.get(f"{CAL}/events", query_string={
+            "start": f"{monday}T00:00:00Z", "end": f"{sunday}T00:00:00Z"}).get_json()
+    assert len(events) == slots_in_week + 2
+    plugin = [s for s in seen if "appt_" in s]
+    assert len(plugin) <= 4, plugin  # grants, slots (with waitlist counts), types
