@@ -137,3 +137,22 @@ def test_the_phone_calendar_list_shows_the_time_once_and_the_seats(open_page):
         return copy.textContent; }""")
     assert re.search(r"\d\d:\d\d", time) and not re.search(r"\d\d:\d\d", title), title
     assert re.search(r"free|Full|Booked", title), title
+
+
+def test_the_reschedule_buttons_stay_in_sight_on_a_phone(open_page):
+    page = open_page("student", "phone", "/appointments/")
+    page.locator("a.appt-action", has_text="Reschedule").first.click()
+    expect(page.get_by_role("heading", name="Reschedule your appointment")).to_be_visible()
+    move = page.get_by_role("button", name="Move to the chosen time")
+    assert page.evaluate("document.documentElement.scrollHeight") > 2 * 844
+    expect(move).to_be_in_viewport()
+    page.mouse.wheel(0, 1500)
+    expect(move).to_be_in_viewport()
+    bar = page.locator(".appt-sticky")
+    assert bar.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)",
+                                                                             "transparent")
+    # a radio reached with the keyboard is not hidden under the bar
+    radios = page.get_by_role("radio")
+    radios.nth(radios.count() // 2).focus()
+    box = page.locator("input[type=radio]:focus").bounding_box()
+    assert box["y"] + box["height"] <= bar.bounding_box()["y"]
