@@ -37,6 +37,27 @@ def test_notifications_are_listed_and_marked_read(app, client, auth, create_user
     assert client.post("/appointments/me/notifications/read").status_code == 400  # no CSRF
 
 
+def test_a_notification_shows_a_summary_and_leads_to_its_appointment(
+        app, client, auth, session, create_user, create_slot):
+    from sis_appointments.models import Booking
+
+    ana = create_user(username="ana")
+    slot = create_slot(location="Advising office 2")
+    auth.login("ana")
+    client.post(f"/appointments/slots/{slot.id}/book", data={"csrf_token": token(client)})
+    deliver(app)
+    session.rollback()
+    made = session.query(Booking).filter_by(student_key=ana.key).one()
+    page = client.get("/appointments/me/notifications").get_data(as_text=True)
+    item = page.split('class="appt-notifications"')[1]
+    assert "Advising office 2" in item  # the summary: where, with whom
+    assert "<pre" not in item and "Hello " not in item and "Times are shown in" not in item
+    link = re.search(r'<a class="appt-action" href="([^"]+)">See this appointment<', item)
+    assert link and link.group(1) == f"/appointments/bookings/{made.id}"
+    assert client.get(link.group(1)).status_code == 200
+    assert 'href="/appointments/">Back to My appointments</a>' in page
+
+
 def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, session,
                                                               create_user):
     ana = create_user(username="ana")

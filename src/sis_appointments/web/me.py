@@ -26,7 +26,24 @@ def notifications():
     identity = permissions.current_identity()
     items, unread = inbox.listed(db.session(), identity.key, limit=100)
     return render_template("appointments/me/notifications.html", items=items, unread=unread,
-                           zone=permissions.display_zone(identity), form=ActionForm())
+                           zone=permissions.display_zone(identity), form=ActionForm(),
+                           summary=summary, is_student=identity.has_role("student"))
+
+
+# Lines of a stored message the list leaves out: said by the title or the page already.
+_BOILERPLATE = ("Hello ", "Times are shown in ", "Your appointments:", "See this appointment:",
+                "When: ")
+
+
+def summary(item, lines: int = 3) -> list[str]:
+    """A notification's few lines worth showing in the list: what its body says beyond
+    the title (no greeting, zone line, link or time, which the title has)."""
+    body = (item.body or "").strip().splitlines()
+    if body and body[0].strip() and item.title.startswith(body[0].strip()):
+        body = body[1:]  # the headline, the title's first words
+    kept = [line.strip() for line in body if line.strip()
+            and not line.strip().startswith(_BOILERPLATE)]
+    return kept[:lines]
 
 
 @bp.post("/notifications/read")
