@@ -39,7 +39,8 @@ def test_in_app_notifications_are_pushed_listed_and_marked_read(app, make_caller
     listed = student.get("/me/notifications").get_json()
     assert listed["unread"] == 1 and listed["items"][0]["id"] == pushed["id"]
     assert "Appointment booked" in listed["items"][0]["body"]
-    assert listed["items"][0]["link"] == "/appointments/"
+    # a student's link leads to the appointment's details
+    assert listed["items"][0]["link"] == f"/appointments/bookings/{booking['id']}"
     for_staff = staff.get("/me/notifications").get_json()
     assert for_staff["unread"] == 1
     # each recipient's link leads to pages they may open: staff to the staff pages

@@ -181,6 +181,14 @@ def _who(session: Session, key: str | None, to: Person) -> str:
     return name(session, key)
 
 
+def booking_id_of(note: Notification) -> int | None:
+    """The booking a notification is about, if any (its id, from the payload)."""
+    data = note.payload or {}
+    if data.get("entity") == "booking" and data.get("entity_id"):
+        return int(data["entity_id"])
+    return int(data["booking_id"]) if data.get("booking_id") else None
+
+
 def _booking(session: Session, note: Notification) -> Booking | None:
     data = note.payload
     if data.get("entity") == "booking":

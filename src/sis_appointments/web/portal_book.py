@@ -22,6 +22,7 @@ from sis_appointments.web.forms import ActionForm
 from sis_appointments.web.portal import bp
 
 BOOKED = "Booked. It is listed under your upcoming appointments."
+LIMIT_REACHED = "Limit reached"  # a slot's own words; the page says which limit once
 
 
 class BookForm(FlaskForm):
@@ -47,7 +48,8 @@ def book_page():
     filters = {"type_id": request.args.get("type", type=int),
                "host_key": request.args.get("host") or None,
                "part": request.args.get("part") or None,
-               "show_clashes": request.args.get("clashes") == "1"}
+               "show_clashes": request.args.get("clashes") == "1",
+               "show_limited": request.args.get("limited") == "1"}
     week = availability.book_page(session, identity.key, tz, week=_week_arg(), **filters)
     template = ("appointments/portal/book_list.html" if request.args.get("fragment") == "list"
                 else "appointments/portal/book.html")
@@ -90,6 +92,13 @@ def _hours(week) -> list[int]:
     return [first, last]
 
 
+def _empty_weekend(week) -> list[int]:
+    """Saturday and Sunday (FullCalendar's 6 and 0) when no slot shown falls on them: the
+    week calendar's columns are wider for the days that have slots."""
+    weekdays = {day.weekday() for day, _offers in week.days}
+    return [number for weekday, number in ((5, 6), (6, 0)) if weekday not in weekdays]
+
+
 def _calendar_data(week, filters, types) -> dict:
     """What calendar.js and book.js read (no inline script: a JSON script element)."""
     return {
@@ -98,7 +107,9 @@ def _calendar_data(week, filters, types) -> dict:
         "api": url_for("appointments_api_slots.list_slots"),
         "type": filters["type_id"], "host": filters["host_key"],
         "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
-        "offers": {o.slot.id: {"action": o.action, "reason": o.reason, "kind": o.kind,
+        "hiddenDays": _empty_weekend(week),
+        "offers": {o.slot.id: {"action": o.action, "kind": o.kind,
+                               "reason": LIMIT_REACHED if o.kind == "limit" else o.reason,
                                "where": o.where,
                                "confirm": url_for("appointments_portal.confirm",
                                                   slot_id=o.slot.id)}
@@ -108,7 +119,8 @@ def _calendar_data(week, filters, types) -> dict:
 
 def _offer_or_404(slot_id: int):
     identity = permissions.current_identity()
-    found = availability.offer(db.session(), identity.key, slot_id)
+    found = availability.offer(db.session(), identity.key, slot_id,
+                               tz=permissions.display_zone(identity))
     if found is None:
         abort(404)
     return identity, found
@@ -174,7 +186,8 @@ def _refused(slot_id: int, error: SchedulingError, form):
     """A refusal in plain words with the next step, over the slot as it now is."""
     identity = permissions.current_identity()
     db.session().rollback()
-    found = availability.offer(db.session(), identity.key, slot_id)
+    found = availability.offer(db.session(), identity.key, slot_id,
+                               tz=permissions.display_zone(identity))
     if found is None:
         abort(404)
     words = refusal_words(error, found)
