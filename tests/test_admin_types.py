@@ -6,6 +6,7 @@ reactivating, and the audit entry each change writes."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -311,19 +312,25 @@ def test_a_stale_edit_is_refused_with_the_saved_values_and_what_differed(
     lee, _kim, ada, _sam = people
     advising = create_type(name="Advising", hosts=(lee.key,), capacity=3)
     auth.login("lee")
-    assert 'value="1"' in client.get(edit_path(advising.id)).get_data(as_text=True)
+    read = client.get(edit_path(advising.id)).get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in read
+    original = unescape(re.search(r'name="original" type="hidden" value="([^"]*)"',
+                                       read).group(1))
     appointment_types.update(session, actor=as_user(ada), type_id=advising.id,
                              expected_version=1, capacity=6, location="Room 9")
     response = post(client, edit_path(advising.id),
-                    form([lee.key], name="Advising", version="1", capacity="2"))
+                    form([lee.key], name="Advising", version="1", capacity="2",
+                         location="", original=original))
     assert response.status_code == 409
-    html = response.get_data(as_text=True)
-    assert "Someone else saved this type while you were editing" in html
-    diff = html.split('class="appt-table appt-diff"')[1].split("</table>")[0]
-    assert re.search(r"Seats per slot</th><td>2</td><td>6</td>", diff)
-    assert re.search(r"Place</th><td>Careers office</td><td>Room 9</td>", diff)
-    assert re.search(r'id="capacity"[^>]*value="6"', html)
-    assert 'name="version" type="hidden" value="2"' in html
+    page = response.get_data(as_text=True)
+    assert "Someone else saved this type while you were editing" in page
+    diff = re.sub(r' data-label="[^"]*"', "", page.split('class="appt-table appt-diff"')[1]
+                  .split("</table>")[0])
+    assert "Seats per slot</th><td>2</td><td>6</td><td>you and someone else</td>" in diff
+    assert "Place</th><td>none</td><td>Room 9</td><td>someone else</td>" in diff
+    assert "Reason required</th><td>yes</td><td>no</td><td>you</td>" in diff
+    assert re.search(r'id="capacity"[^>]*value="6"', page)
+    assert 'name="version" type="hidden" value="2"' in page
     session.rollback()
     session.expire_all()
     kept = session.get(AppointmentType, advising.id)

@@ -9,6 +9,8 @@ differed.
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
@@ -181,8 +183,7 @@ def types_edit(type_id: int):
     form = TypeForm()
     hosts = _host_choices(session, identity, form, saved["hosts"])
     if not form.is_submitted():
-        form.fill(saved)
-        form.version.data = appointment_type.version
+        _show_saved(form, appointment_type, saved)
     fields = _submitted(session, identity, form)
     if fields is None:
         return _render_form(form, hosts, identity, appointment_type,
@@ -198,7 +199,7 @@ def types_edit(type_id: int):
         if error.code != "version_mismatch":
             _refused(form, error)
             return _render_form(form, hosts, identity, appointment_type, status=409)
-        return _stale(session, identity, type_id, fields)
+        return _stale(session, identity, type_id, fields, form.original.data)
     except SchedulingError as error:
         _refused(form, error)
         return _render_form(form, hosts, identity, appointment_type, status=422)
@@ -211,17 +212,42 @@ def _version(value: str | None) -> int:
     return int(value) if value and value.isdigit() and len(value) < 10 else 0
 
 
-def _stale(session, identity, type_id: int, yours: dict):
-    """Refuse a stale edit: the form shows the saved values, and a table what differed."""
+def _show_saved(form: TypeForm, appointment_type, saved: dict) -> None:
+    form.fill(saved)
+    form.version.data = appointment_type.version
+    form.original.data = json.dumps(saved, sort_keys=True)
+
+
+def _read(original: str | None) -> dict:
+    """The values the editor read, as the form carried them ({} if missing or garbled: only
+    the labels of the differences depend on them)."""
+    try:
+        read = json.loads(original or "{}")
+    except ValueError:
+        return {}
+    return read if isinstance(read, dict) else {}
+
+
+def _who(key: str, yours, saved, read: dict) -> str:
+    if key not in read:
+        return "unknown"
+    if _same(key, yours, read[key]):
+        return "someone else"
+    return "you" if _same(key, saved, read[key]) else "you and someone else"
+
+
+def _stale(session, identity, type_id: int, yours: dict, original: str | None):
+    """Refuse a stale edit: the form shows the saved values, and a table what differed
+    (each with who changed it since the editor read the type)."""
     session.rollback()
     current = appointment_types.get(session, type_id)
-    saved = appointment_types.state(current)
-    differed = [(LABELS.get(k, k), value_words(k, v), value_words(k, saved.get(k)))
+    saved, read = appointment_types.state(current), _read(original)
+    differed = [(LABELS.get(k, k), value_words(k, v), value_words(k, saved.get(k)),
+                 _who(k, v, saved.get(k), read))
                 for k, v in yours.items() if not _same(k, v, saved.get(k))]
     form = TypeForm(formdata=None)
     hosts = _host_choices(session, identity, form, saved["hosts"])
-    form.fill(saved)
-    form.version.data = current.version
+    _show_saved(form, current, saved)
     return _render_form(form, hosts, identity, current, stale=differed, status=409)
 
 

@@ -51,7 +51,7 @@ def _whole(label: str, key: str, required: bool = False, **kwargs) -> IntegerFie
 def _in_units(label: str, key: str, optional: bool) -> IntegerField:
     """The number half of a number-and-unit field; the range is checked in minutes."""
     low = limits.NUMBERS[key].low
-    return IntegerField(label, validators=[
+    return IntegerField(label, default=None if optional else 0, validators=[
         Optional() if optional else InputRequired(f"Enter {label.lower()} (0 for none)"),
         NumberRange(min=low, message=f"Enter a whole number of at least {low}")])
 
@@ -76,6 +76,7 @@ class TypeForm(FlaskForm):
     """Create or edit an appointment type; ``version`` is the one the editor read."""
 
     version = HiddenField()
+    original = HiddenField()  # the values the editor read (JSON), to tell who changed what
     name = _text("Name", "name", StringField, DataRequired("Enter a name"))
     description = _text("Description (shown to students)", "description", TextAreaField)
     hosts = MultiCheckboxField("Hosts", choices=[])
@@ -83,7 +84,8 @@ class TypeForm(FlaskForm):
         Optional(), Length(max=limits.HOST_KEY_LENGTH,
                            message=f"Use at most {limits.HOST_KEY_LENGTH} characters")])
     timezone = SelectField("Time zone", choices=[SelectChoice(z, z) for z in ZONES])
-    duration_minutes = _whole("Duration in minutes", "duration_minutes", required=True)
+    duration_minutes = _whole("Duration in minutes", "duration_minutes", required=True,
+                              default=30)
     capacity = _whole("Seats per slot (default capacity)", "capacity", required=True,
                       default=1)
     buffer_before_minutes = _whole("Buffer before, minutes", "buffer_before_minutes",
