@@ -40,10 +40,20 @@ ZONES = ["UTC", *sorted(z for z in available_timezones()
                         if "/" in z and not z.startswith(("Etc/", "SystemV/")))]
 
 
+class WholeField(IntegerField):
+    """A whole number; anything else is refused in words a person understands."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() and not valuelist[0].strip().lstrip("-").isdigit():
+            self.data = None
+            raise ValueError("Enter a whole number, such as 30")
+        super().process_formdata([v.strip() for v in valuelist])
+
+
 def _whole(label: str, key: str, required: bool = False, **kwargs) -> IntegerField:
     limit = limits.NUMBERS[key]
     presence = InputRequired(f"Enter {label.lower()}") if required else Optional()
-    return IntegerField(label, validators=[presence, NumberRange(
+    return WholeField(label, validators=[presence, NumberRange(
         limit.low, limit.high, message=f"Enter a whole number from {limit.low} to {limit.high}")],
         **kwargs)
 
@@ -51,7 +61,7 @@ def _whole(label: str, key: str, required: bool = False, **kwargs) -> IntegerFie
 def _in_units(label: str, key: str, optional: bool) -> IntegerField:
     """The number half of a number-and-unit field; the range is checked in minutes."""
     low = limits.NUMBERS[key].low
-    return IntegerField(label, default=None if optional else 0, validators=[
+    return WholeField(label, default=None if optional else 0, validators=[
         Optional() if optional else InputRequired(f"Enter {label.lower()} (0 for none)"),
         NumberRange(min=low, message=f"Enter a whole number of at least {low}")])
 
@@ -107,7 +117,7 @@ class TypeForm(FlaskForm):
     cohorts = TextAreaField("Cohorts (one per line)")
     location = _text("Place", "location")
     online_url = _text("Online meeting link", "online_url", URLField, Optional(), URL(
-        require_tld=False, message="Enter a full address starting with https://"))
+        require_tld=True, message="Enter a full address starting with https://"))
     colour = StringField("Colour", default="#123c69", validators=[
         InputRequired("Pick a colour"),
         Regexp(f"^{limits.COLOUR}$", message="Pick a colour like #1a2b3c")])
