@@ -31,6 +31,7 @@ page("Settings", "appointments_admin.settings", roles=("admin",), order=75)
 page("Audit log", "appointments_admin.audit_log", order=80)
 
 AUDIT_PAGE_SIZE = 50
+CHANNEL_WORDS = {"email": "Email", "inapp": "In-app"}
 
 
 def entity_link(row: audit_view.Row) -> str | None:
@@ -169,6 +170,6 @@ def settings_page():
         status = 422
     return render_template(
         "appointments/admin/settings.html", form=form, meanings=settings.MEANINGS,
-        channels=channels, configured=session.context.channels,
+        channels=channels, configured=session.context.channels, channel_words=CHANNEL_WORDS,
         events=settings.ROLE_EVENTS), status
 

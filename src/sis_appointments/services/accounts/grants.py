@@ -99,12 +99,14 @@ def _known_keys(session: Session) -> tuple[set[str], list[RoleGrant]]:
 
 def staff(session: Session, *, actor: SisUser, look_up: str | None = None
           ) -> tuple[list[StaffRights], StaffRights | None]:
-    """Everyone the plugin knows of with their rights, by name (admins only), and the person
+    """Everyone the plugin knows of (and the admin asking) with their rights, by name (admins
+    only), and the person
     ``look_up`` names (a user key, asked of the host; None if the host knows no staff
     member by that key). One batched user look-up for the whole list."""
     _admin(actor)
     hosting, rows = _known_keys(session)
-    keys = hosting | {g.user_key for g in rows} | {g.target_key for g in rows if g.target_key}
+    keys = (hosting | {g.user_key for g in rows} | {g.target_key for g in rows if g.target_key}
+            | {actor.key})
     wanted = sorted(keys | ({look_up} if look_up else set()))
     people = sis.users(session, wanted)
 

@@ -149,10 +149,11 @@ def put_many(session: Session, *, actor: SisUser, values: dict) -> list[str]:
     def work() -> list[str]:
         changed = []
         for key, value in checked.items():
-            if value == get(session, key):
+            previous = get(session, key)
+            if value == previous:
                 continue  # as set (or built in) already: nothing to change or audit
             row = session.get(Setting, key)
-            before = None if row is None else {"value": row.value}
+            before = {"value": previous}  # what was in force, the built-in default included
             if row is None:
                 row = Setting(key=key)
                 session.add(row)
