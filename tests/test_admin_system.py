@@ -232,6 +232,8 @@ def test_audit_page_for_staff_and_admins(client, auth, calendars):
     html = client.get(AUDIT).get_data(as_text=True)
     assert f'id="entry-{ids["kim_slot"]}"' in html and f'id="entry-{ids["lee_slot"]}"' not in html
     assert "Changes to the calendars you manage" in html
+    assert '<option value="booking">Booking</option>' in html
+    assert '<option value="setting">' not in html  # staff read no system entries
     auth.logout()
     auth.login("boss")
     html = client.get(AUDIT).get_data(as_text=True)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.domain.timezones import to_utc
 from sis_appointments.services.accounts import grants
-from sis_appointments.services.platform import audit_view, settings
+from sis_appointments.services.platform import audit, audit_view, settings
 from sis_appointments.web import ID, db, permissions, require_valid
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_system_forms import (
@@ -62,6 +62,9 @@ def audit_log():
     identity = permissions.current_identity()
     zone = permissions.display_zone(identity)
     form = AuditFilterForm(request.args, meta={"csrf": False})
+    if not identity.has_role("admin"):  # what staff may read is about calendars only
+        form.entity_type.choices = [c for c in form.entity_type.choices
+                                    if c.value in ("", *audit.CALENDAR_ENTITIES)]
     rows, after, filters = [], None, {}
     if form.validate():
         filters = {k: v for k, v in {
