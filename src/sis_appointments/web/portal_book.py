@@ -9,8 +9,6 @@ flashed message; a refusal comes back to the confirmation, worded with the next 
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -18,7 +16,6 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Regexp
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
-from sis_appointments.resources import package_path
 from sis_appointments.services.scheduling import availability, booking, queries, waitlist
 from sis_appointments.web import ID, db, permissions, require_valid
 from sis_appointments.web.forms import ActionForm
@@ -32,21 +29,6 @@ class BookForm(FlaskForm):
 
     reason = TextAreaField("What would you like to discuss? (optional)", validators=[
         Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
-
-
-@cache
-def _asset_version(name: str) -> str:
-    """A short token that changes with the file (its size and time), for cache busting."""
-    try:
-        found = Path(package_path("static"), name).stat()
-    except OSError:
-        return "0"
-    return f"{found.st_size:x}{int(found.st_mtime):x}"
-
-
-@bp.context_processor
-def _assets():
-    return {"appt_asset_version": _asset_version}
 
 
 def _week_arg() -> date | None:

@@ -83,12 +83,17 @@ def active_types(session: Session) -> list[AppointmentType]:
 
 def slot_range(session: Session, start: datetime, end: datetime, *, type_id=None,
                host_key=None, location=None, available_only=False, after=None,
-               limit=100) -> list[tuple[Slot, int]]:
+               limit=100, host_keys=None, open_only=False) -> list[tuple[Slot, int]]:
     """Slots starting in [start, end) in (start, id) order, after a cursor position, each
-    with the length of its waitlist (one statement)."""
+    with the length of its waitlist (one statement). ``host_keys``: any of these hosts;
+    ``open_only``: not cancelled."""
     query = (select(Slot, seats.waiting_count(Slot.id))
              .where(Slot.start_utc >= start, Slot.start_utc < end)
              .order_by(Slot.start_utc, Slot.id).limit(limit))
+    if host_keys is not None:
+        query = query.where(Slot.host_key.in_(list(host_keys)))
+    if open_only:
+        query = query.where(Slot.status == "open")
     for column, value in ((Slot.type_id, type_id), (Slot.host_key, host_key),
                           (Slot.location, location)):
         if value is not None:

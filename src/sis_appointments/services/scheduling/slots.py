@@ -48,12 +48,31 @@ def clashes(session: Session, slot_type: AppointmentType, host_key: str,
             ignore: Iterable[int] = ()) -> list[dict]:
     """Open slots that a new slot [start, end) would collide with: the host's (buffers
     included) and the location's."""
-    mine = footprint(slot_type, start, end)
+    return clashes_many(session, slot_type, host_key, location,
+                        [domain_slots.Interval(start, end)], ignore)[0]
+
+
+def clashes_many(session: Session, slot_type: AppointmentType, host_key: str,
+                 location: str | None, intervals: list[domain_slots.Interval],
+                 ignore: Iterable[int] = ()) -> list[list[dict]]:
+    """``clashes`` for each of several new slots, asked of the database once."""
+    if not intervals:
+        return []
+    span = domain_slots.Interval(min(i.start for i in intervals),
+                                 max(i.end for i in intervals))
+    reach = footprint(slot_type, span.start, span.end)
     near = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
         Slot.status == "open", Slot.id.not_in(list(ignore)),
         or_(Slot.host_key == host_key, and_(Slot.location == location, location is not None)),
-        Slot.start_utc < mine.end + MAX_BUFFER, Slot.end_utc > mine.start - MAX_BUFFER,
+        Slot.start_utc < reach.end + MAX_BUFFER, Slot.end_utc > reach.start - MAX_BUFFER,
     )).all()
+    return [_clashes_with(near, slot_type, host_key, location, i.start, i.end)
+            for i in intervals]
+
+
+def _clashes_with(near: list[Slot], slot_type: AppointmentType, host_key: str,
+                  location: str | None, start: datetime, end: datetime) -> list[dict]:
+    mine = footprint(slot_type, start, end)
     found = []
     for other in near:
         if other.host_key == host_key and footprint(other.type, other.start_utc,
@@ -90,18 +109,12 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         slot_type = load_type(session, type_id)
         access.require_manage_host(session, actor, host_key)
         check_host(slot_type, host_key)
-        if split:
-            intervals = domain_slots.split(
-                start, end, timedelta(minutes=slot_type.duration_minutes),
-                timedelta(minutes=slot_type.buffer_before_minutes),
-                timedelta(minutes=slot_type.buffer_after_minutes))
-        else:
-            intervals = [domain_slots.Interval(start, end)]
+        intervals = planned(slot_type, start, end, split)
         place = location or slot_type.location
         seats.lock_people(session, f"host:{host_key}", f"location:{place}")
         made = []
-        for interval in intervals:
-            found = clashes(session, slot_type, host_key, place, interval.start, interval.end)
+        found_all = clashes_many(session, slot_type, host_key, place, intervals)
+        for interval, found in zip(intervals, found_all, strict=True):
             if found:
                 raise Conflict(f"the slot at {interval.start:%Y-%m-%d %H:%M} UTC collides with "
                                f"{len(found)} other slot(s)", code="slot_overlap", clashes=found)
@@ -119,6 +132,17 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         return made
 
     return tx.run(session, work)
+
+
+def planned(slot_type: AppointmentType, start: datetime, end: datetime,
+            split: bool = True) -> list[domain_slots.Interval]:
+    """The slots a one-off range [start, end) makes: one, or split by the type's duration
+    and buffers."""
+    if not split:
+        return [domain_slots.Interval(start, end)]
+    return domain_slots.split(start, end, timedelta(minutes=slot_type.duration_minutes),
+                              timedelta(minutes=slot_type.buffer_before_minutes),
+                              timedelta(minutes=slot_type.buffer_after_minutes))
 
 
 def load_slot(session: Session, slot_id: int) -> Slot:
