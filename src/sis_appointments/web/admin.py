@@ -16,7 +16,6 @@ from sis_appointments import jobs
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.notify import delivery
 from sis_appointments.services.notifications import outbox
-from sis_appointments.services.platform import audit
 from sis_appointments.services.scheduling import queries
 from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
 from sis_appointments.web.forms import ActionForm
@@ -57,7 +56,6 @@ def _navigation():
 
 
 page("Dashboard", "appointments_admin.dashboard", order=10)
-page("Audit log", "appointments_admin.audit_log", roles=("admin",), order=80)
 page("Notification delivery", "appointments_admin.notifications", roles=("admin",), order=90)
 page("My notifications", "appointments_me.notifications", order=95)
 
@@ -70,16 +68,6 @@ def dashboard():
     return render_template(
         "appointments/admin/dashboard.html", slots=slots, hosts=hosts,
         days=queries.DASHBOARD_WINDOW.days, zone=permissions.display_zone(identity),
-    )
-
-
-@bp.get("/audit")
-@permissions.require_roles("admin")
-def audit_log():
-    identity = permissions.current_identity()
-    return render_template(
-        "appointments/admin/audit.html", entries=audit.page(db.session(), actor=identity),
-        zone=permissions.display_zone(identity),
     )
 
 
