@@ -85,6 +85,7 @@ class AppointmentsPlugin:
         from sis_appointments import cli
         from sis_appointments.web import (
             admin,
+            admin_reports,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,
             portal,

@@ -85,13 +85,13 @@ def summary(session: Session, scope: Scope, limit: int | None = None) -> Table:
     rows = [
         ("slots", "Open slots", n), ("offered", "Seats offered", offered),
         ("booked", "Seats booked", booked),
-        ("utilisation", "Utilisation (%)", rate(booked, offered)),
+        ("utilisation", "Utilisation", rate(booked, offered)),
         ("bookings", "Bookings (active)", active),
         ("cancelled", "Cancelled in time", statuses.get("cancelled", 0)),
         ("late_cancelled", "Late cancellations", statuses.get("late_cancelled", 0)),
         ("attended", "Attended", statuses.get("attended", 0)),
         ("no_show", "No-shows", statuses.get("no_show", 0)),
-        ("no_show_rate", "No-show rate (%)", rate(statuses.get("no_show", 0), held)),
+        ("no_show_rate", "No-show rate", rate(statuses.get("no_show", 0), held)),
     ]
     return Table("summary", "Summary", [Column("figure", "Figure", "key"),
                                          Column("label", "Figure", "text"),
