@@ -173,8 +173,8 @@ def test_csv_downloads_hold_every_row_with_names_and_keys(client, auth, world):
     assert rows[2][:4] == [kim.key, "Kim Writer", "2", "0"]
     weekly = list(csv.reader(io.StringIO(client.get(
         f"{BASE}/download/weekly.csv", query_string=RANGE).get_data(as_text=True))))
-    assert weekly[1] == ["2026-10-26", "2", "5", "3", "60.0", "3", "1"]
-    assert weekly[2] == ["2026-11-02", "0", "0", "0", "", "0", "0"]
+    assert weekly[1] == ["2026-10-26", "2", "5", "3", "60.0"]
+    assert weekly[2] == ["2026-11-02", "0", "0", "0", ""]
 
 
 def test_the_default_range_is_the_last_eight_weeks(client, auth, world, app):

@@ -8,15 +8,21 @@ bookings.
 
 from __future__ import annotations
 
-from sqlalchemy import String, case, cast, desc, func
+from sqlalchemy import String, cast, desc, func
 from sqlalchemy.orm import Session
 
 from sis_appointments.models import AppointmentType, AuditEntry, Booking, Slot
 from sis_appointments.services.platform import sis
-from sis_appointments.services.reports.common import bookings, count_if, local_time
+from sis_appointments.services.reports.common import (
+    bookings,
+    count_if,
+    dialect,
+    month_of,
+    week_of,
+)
 from sis_appointments.services.reports.scope import Scope
 from sis_appointments.services.reports.tables import Chart, Column, Table, rate
-from sis_appointments.services.reports.timebuckets import as_date, seconds_between
+from sis_appointments.services.reports.timebuckets import seconds_bucket
 
 RATE_COLUMNS = [Column("bookings", "Bookings"), Column("attended", "Attended"),
                 Column("no_show", "No-shows"), Column("excused", "Excused"),
@@ -67,8 +73,8 @@ def by_host(session: Session, scope: Scope, limit: int | None = None) -> Table:
 
 
 def by_month(session: Session, scope: Scope, limit: int | None = None) -> Table:
-    month = local_time(session, scope).month(Slot.start_utc)
-    found = {m: figures for m, *figures in session.execute(
+    month, name_of = month_of(session, scope)
+    found = {name_of(m): figures for m, *figures in session.execute(
         bookings(scope, month, *_figures()).group_by(month))}
     rows = [(m, *_rates(*found.get(m, (0, 0, 0, 0, 0)))) for m in scope.months()]
     return Table("attendance_by_month", "No-shows and late cancellations by month",
@@ -79,9 +85,8 @@ def by_month(session: Session, scope: Scope, limit: int | None = None) -> Table:
 def lead_time(session: Session, scope: Scope, limit: int | None = None) -> Table:
     """How long before the appointment its booking was made (waitlist promotions: when the
     seat was given), in buckets; cancelled bookings count too."""
-    seconds = seconds_between(session.get_bind().dialect.name, Slot.start_utc, Booking.created_at)
-    bucket = case(*((seconds < limit_, n) for n, (limit_, _) in enumerate(LEAD_BUCKETS)
-                    if limit_ is not None), else_=len(LEAD_BUCKETS) - 1)
+    bucket = seconds_bucket(dialect(session), Slot.start_utc, Booking.created_at,
+                            [limit_ for limit_, _ in LEAD_BUCKETS if limit_ is not None])
     found = {int(b): (n, cancelled) for b, n, cancelled in session.execute(
         bookings(scope, bucket, func.count(),
                  count_if(Booking.status.in_(("cancelled", "late_cancelled"))))
@@ -101,10 +106,9 @@ def lead_time(session: Session, scope: Scope, limit: int | None = None) -> Table
 def cancellations(session: Session, scope: Scope, limit: int | None = None) -> Table:
     """Per local week: cancellations by whom, late ones, and reschedules (from the audit
     log: a booking moved to another slot keeps its row)."""
-    local = local_time(session, scope)
-    week = local.week(Slot.start_utc)
+    week, monday_of = week_of(session, scope)
     cancelled = Booking.status == "cancelled"
-    found = {as_date(w): figures for w, *figures in session.execute(bookings(
+    found = {monday_of(w): figures for w, *figures in session.execute(bookings(
         scope, week, func.count(Booking.id),
         count_if(cancelled & (Booking.cancelled_by == Booking.student_key)),
         count_if(Booking.status == "late_cancelled"),
@@ -115,7 +119,7 @@ def cancellations(session: Session, scope: Scope, limit: int | None = None) -> T
         AuditEntry, (AuditEntry.entity_type == "booking")
         & (AuditEntry.entity_id == cast(Booking.id, String))).where(
         AuditEntry.action.in_(MOVES)).group_by(week)).all())
-    moves = {as_date(w): n for w, n in moves.items()}
+    moves = {monday_of(w): n for w, n in moves.items()}
     rows = [(monday, *found.get(monday, (0, 0, 0, 0, 0)), moves.get(monday, 0))
             for monday in scope.weeks()]
     return Table(

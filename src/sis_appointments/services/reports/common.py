@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot
 from sis_appointments.services.reports.scope import Scope
-from sis_appointments.services.reports.timebuckets import LocalTime
+from sis_appointments.services.reports.timebuckets import LocalTime, instant_bucket
 
 ACTIVE = Booking.status.in_(ACTIVE_BOOKING_STATUSES)
 OPEN = Slot.status == "open"
@@ -34,3 +34,22 @@ def slots(scope: Scope, *columns):
 
 def local_time(session: Session, scope: Scope) -> LocalTime:
     return LocalTime(session.get_bind().dialect.name, scope.zone, scope.since, scope.until)
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def week_of(session: Session, scope: Scope):
+    """The slot's local week as an index into ``scope.weeks()`` plus one (SQL), and the
+    function turning the index back into the week's Monday."""
+    weeks = scope.weeks()
+    return (instant_bucket(dialect(session), Slot.start_utc, scope.week_bounds()),
+            lambda index: weeks[int(index) - 1])
+
+
+def month_of(session: Session, scope: Scope):
+    """As ``week_of``, for local months ('YYYY-MM')."""
+    months = scope.months()
+    return (instant_bucket(dialect(session), Slot.start_utc, scope.month_bounds()),
+            lambda index: months[int(index) - 1])

@@ -17,13 +17,12 @@ from sis_appointments.services.reports.common import (
     OPEN,
     bookings,
     count_if,
-    local_time,
     slots,
     sum_if,
+    week_of,
 )
 from sis_appointments.services.reports.scope import Scope
 from sis_appointments.services.reports.tables import Chart, Column, Table, rate
-from sis_appointments.services.reports.timebuckets import as_date
 
 
 def _seated():
@@ -41,8 +40,8 @@ def _places(scope: Scope, *columns):
 def waitlist(session: Session, scope: Scope, limit: int | None = None) -> Table:
     """Per local week: seats offered and booked, waitlist places, students waiting, promoted,
     and students left without a seat; the range's unmet total in ``extra``."""
-    week = local_time(session, scope).week(Slot.start_utc)
-    seats = {as_date(w): (offered, booked) for w, offered, booked in session.execute(
+    week, monday_of = week_of(session, scope)
+    seats = {monday_of(w): (offered, booked) for w, offered, booked in session.execute(
         slots(scope, week, sum_if(OPEN, Slot.capacity), sum_if(OPEN, Slot.booked))
         .group_by(week))}
     per_student = _places(scope, week.label("week"), WaitlistEntry.student_key,
@@ -50,7 +49,7 @@ def waitlist(session: Session, scope: Scope, limit: int | None = None) -> Table:
                           count_if(WaitlistEntry.status == "promoted").label("promoted"),
                           func.max(_seated()).label("seated")).group_by(
         week, WaitlistEntry.student_key).subquery()
-    waits = {as_date(w): figures for w, *figures in session.execute(select(
+    waits = {monday_of(w): figures for w, *figures in session.execute(select(
         per_student.c.week, func.sum(per_student.c.places), func.count(),
         func.sum(per_student.c.promoted), count_if(per_student.c.seated == 0))
         .group_by(per_student.c.week))}

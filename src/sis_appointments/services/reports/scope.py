@@ -73,6 +73,17 @@ class Scope:
         return [monday + timedelta(weeks=n)
                 for n in range((self.filters.end - monday).days // 7 + 1)]
 
+    def week_bounds(self) -> list[datetime]:
+        """The instants the local weeks start, and the one after the last ends."""
+        weeks = self.weeks()
+        return [_instant(day, self.zone) for day in [*weeks, weeks[-1] + timedelta(weeks=1)]]
+
+    def month_bounds(self) -> list[datetime]:
+        """The instants the local months start, and the one after the last ends."""
+        months = [date.fromisoformat(f"{m}-01") for m in self.months()]
+        after = date(months[-1].year + months[-1].month // 12, months[-1].month % 12 + 1, 1)
+        return [_instant(day, self.zone) for day in [*months, after]]
+
     def months(self) -> list[str]:
         """Every local month the range touches, as 'YYYY-MM'."""
         year, month, out = self.filters.start.year, self.filters.start.month, []

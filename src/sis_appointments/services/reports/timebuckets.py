@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, case, cast, extract, func, literal
+from sqlalchemy import Date, Float, Integer, case, cast, extract, func, literal
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from sis_appointments.domain.offsets import offset_ranges
@@ -63,6 +64,31 @@ class LocalTime:
         if self.dialect == "postgresql":
             return func.to_char(local, "YYYY-MM")
         return func.strftime("%Y-%m", local)
+
+
+def bucket(dialect: str, value, bounds: list, type_=None) -> ColumnElement:
+    """Which of the ranges cut by ascending ``bounds`` holds ``value``: 0 before the first,
+    i for ``bounds[i-1] <= value < bounds[i]``, ``len(bounds)`` after the last. Local weeks
+    and months are cut at instants worked out in Python (exact across DST), so the database
+    compares instead of converting every row's time (PostgreSQL: one binary search,
+    ``width_bucket``)."""
+    typed = [literal(b, type_) if type_ is not None else literal(b) for b in bounds]
+    if dialect == "postgresql":
+        return func.width_bucket(value, postgresql.array(typed))
+    return case(*((value < b, i) for i, b in enumerate(typed)), else_=len(bounds))
+
+
+def instant_bucket(dialect: str, instant, bounds: list[datetime]) -> ColumnElement:
+    """``bucket`` for instants (UTC columns) cut at aware ``bounds``."""
+    return bucket(dialect, instant, bounds, UTCDateTime())
+
+
+def seconds_bucket(dialect: str, later, earlier, bounds: list[int]) -> ColumnElement:
+    """``bucket`` for the seconds from ``earlier`` to ``later``."""
+    if dialect == "postgresql":
+        return bucket(dialect, cast(extract("epoch", later - earlier), Float),
+                      [float(b) for b in bounds], Float())
+    return bucket(dialect, seconds_between(dialect, later, earlier), bounds)
 
 
 def seconds_between(dialect: str, later, earlier) -> ColumnElement:

@@ -1,8 +1,10 @@
 """Usage patterns: when appointments are booked (weekday x hour), and seats per week.
 
 Bookings here are the active ones (confirmed, attended, no-show, excused), placed at their
-slot's start in the viewer's zone. Seats offered are the capacities of the open slots,
-seats booked their active bookings; utilisation is booked / offered.
+slot's start in the viewer's zone, and counted by the slots' seat ledger (``Slot.booked``
+is the number of a slot's active bookings, kept by ``services.scheduling.seats``): these
+two figures read the slots alone, never the bookings. Seats offered are the capacities of
+the open slots; utilisation is booked / offered.
 """
 
 from __future__ import annotations
@@ -12,17 +14,15 @@ from sqlalchemy.orm import Session
 
 from sis_appointments.models import Booking, Slot
 from sis_appointments.services.reports.common import (
-    ACTIVE,
     OPEN,
     bookings,
-    count_if,
     local_time,
     slots,
     sum_if,
+    week_of,
 )
 from sis_appointments.services.reports.scope import Scope
 from sis_appointments.services.reports.tables import Chart, Column, Table, rate
-from sis_appointments.services.reports.timebuckets import as_date
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FIRST_HOUR, LAST_HOUR = 8, 17  # always shown; earlier or later hours when booked
@@ -32,8 +32,9 @@ def heatmap(session: Session, scope: Scope, limit: int | None = None) -> Table:
     """Active bookings by local weekday and hour of their slot's start."""
     local = local_time(session, scope)
     weekday, hour = local.weekday(Slot.start_utc), local.hour(Slot.start_utc)
-    counts = {(int(d), int(h)): n for d, h, n in session.execute(
-        bookings(scope, weekday, hour, func.count()).where(ACTIVE).group_by(weekday, hour))}
+    counts = {(int(d), int(h)): int(n) for d, h, n in session.execute(
+        slots(scope, weekday, hour, func.sum(Slot.booked)).where(Slot.booked > 0)
+        .group_by(weekday, hour))}
     booked_hours = [h for _, h in counts]
     first = min([FIRST_HOUR, *booked_hours])
     last = max([LAST_HOUR, *booked_hours])
@@ -48,28 +49,24 @@ def heatmap(session: Session, scope: Scope, limit: int | None = None) -> Table:
 
 
 def weekly(session: Session, scope: Scope, limit: int | None = None) -> Table:
-    """Per local week: slots, seats offered and booked, utilisation, bookings, cancellations."""
-    local = local_time(session, scope)
-    week = local.week(Slot.start_utc)
-    seats = {as_date(w): (n, offered, booked) for w, n, offered, booked in session.execute(
-        slots(scope, week, func.count(), sum_if(OPEN, Slot.capacity), sum_if(OPEN, Slot.booked))
+    """Per local week: open slots, seats offered and booked, utilisation."""
+    week, monday_of = week_of(session, scope)
+    seats = {monday_of(w): (n, offered, booked) for w, n, offered, booked in session.execute(
+        slots(scope, week, func.count(), func.sum(Slot.capacity), func.sum(Slot.booked))
         .where(OPEN).group_by(week))}
-    made = {as_date(w): (active, total - active) for w, active, total in session.execute(
-        bookings(scope, week, count_if(ACTIVE), func.count(Booking.id)).group_by(week))}
     rows = []
     for monday in scope.weeks():
         n, offered, booked = seats.get(monday, (0, 0, 0))
-        active, cancelled = made.get(monday, (0, 0))
-        rows.append((monday, n, offered, booked, rate(booked, offered), active, cancelled))
+        rows.append((monday, n, offered, booked, rate(booked, offered)))
     return Table(
         "weekly", "Bookings and utilisation per week",
         [Column("week", "Week of", "week"), Column("slots", "Open slots"),
          Column("offered", "Seats offered"), Column("booked", "Seats booked"),
-         Column("utilisation", "Utilisation (%)", "percent"),
-         Column("bookings", "Bookings"), Column("cancelled", "Cancelled bookings")],
+         Column("utilisation", "Utilisation (%)", "percent")],
         rows, Chart("bar", ("offered", "booked", "utilisation")),
-        note="Utilisation is seats booked out of seats offered in open slots; weeks start on "
-             "Monday.")
+        note="Seats booked are the active bookings (confirmed, attended, no-show, excused). "
+             "Utilisation is seats booked out of seats offered in open slots; weeks start on "
+             "Monday. Cancellations are in their own report.")
 
 
 def summary(session: Session, scope: Scope, limit: int | None = None) -> Table:
