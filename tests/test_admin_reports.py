@@ -185,3 +185,29 @@ def test_the_default_range_is_the_last_eight_weeks(client, auth, world, app):
     end = re.search(r'name="to" value="([\d-]+)"', html).group(1)
     span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
     assert span == timedelta(days=55) and datetime.fromisoformat(start).weekday() == 0
+
+
+def test_a_report_costs_the_same_statements_whatever_the_number_of_rows(
+        app, client, auth, world, create_slot, create_booking, create_user):
+    from helpers import count_statements
+
+    lee, kim, advising, writing = world
+    auth.login("boss")
+    pages = [BASE, *(f"{BASE}/{name}" for name in catalogue.REPORTS)]
+
+    def costs():
+        counts = []
+        for path in pages:
+            with count_statements(app) as seen:
+                assert client.get(path, query_string=RANGE).status_code == 200
+            counts.append(len(seen))
+        return counts
+
+    before = costs()
+    start = datetime(2026, 10, 27, 14, tzinfo=UTC)
+    for n in range(12):
+        slot = create_slot(start=start + timedelta(days=n, hours=n % 5), host_key=kim.key,
+                           type=writing, capacity=3)
+        create_booking(create_user().key, slot, status="no_show" if n % 3 else "attended")
+    assert costs() == before
+    assert max(before) <= 12, dict(zip(pages, before, strict=True))
