@@ -89,6 +89,7 @@ class AppointmentsPlugin:
             admin_calendar,  # noqa: F401 (its routes join admin.bp)
             admin_types,  # noqa: F401 (its routes join admin.bp)
             admin_system,  # noqa: F401 (its routes join admin.bp)
+            admin_reports,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,
             portal,
