@@ -85,6 +85,8 @@ class AppointmentsPlugin:
         from sis_appointments import cli
         from sis_appointments.web import (
             admin,
+            admin_conflicts,  # noqa: F401 (its routes join admin.bp)
+            admin_dashboard,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,
             portal,
