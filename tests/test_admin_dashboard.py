@@ -11,7 +11,15 @@ import pytest
 from helpers import count_statements
 
 from sis_appointments.contract import SisUser
-from sis_appointments.models import AuditEntry, Booking, RoleGrant, Slot, WaitlistEntry, utcnow
+from sis_appointments.models import (
+    AuditEntry,
+    Booking,
+    RoleGrant,
+    Series,
+    Slot,
+    WaitlistEntry,
+    utcnow,
+)
 from sis_appointments.services.scheduling import conflicts
 from sis_appointments.services.scheduling import dashboard as board
 
@@ -169,6 +177,34 @@ def test_conflicts_are_scoped_to_the_calendars_managed(in_app, session, people, 
                            subject=theirs.subject, reason="not mine")
 
 
+def test_a_series_slot_moved_off_its_published_time_is_a_conflict(
+        in_app, session, people, create_type, create_slot, client, auth):
+    lee, *_ = people
+    kind = create_type(hosts=(lee.key,))
+    start = datetime.combine(utcnow().astimezone(NY).date() + timedelta(days=3),
+                             datetime.min.time()).replace(hour=9)
+    series = Series(type_id=kind.id, host_key=lee.key, timezone="America/New_York",
+                    start_local=start, rrule="FREQ=WEEKLY;COUNT=2")
+    session.add(series)
+    session.commit()
+    on_time = start.replace(tzinfo=NY).astimezone(UTC)
+    kept = create_slot(start=on_time, host_key=lee.key, type=kind, series_id=series.id,
+                       occurrence_local=start, location="S1")
+    moved = create_slot(start=on_time + timedelta(days=7, hours=5), host_key=lee.key,
+                        type=kind, series_id=series.id, location="S2",
+                        occurrence_local=start + timedelta(days=7))
+    window = {"start": utcnow(), "end": utcnow() + timedelta(days=30)}
+    found = [c for c in conflicts.find_for(session, actor=as_user(lee), **window)
+             if c.kind == "off_availability"]
+    assert [(c.slot_ids, c.parties["published"]) for c in found] == [
+        ((moved.id,), (start + timedelta(days=7)).isoformat())]
+    assert kept.id not in found[0].slot_ids
+    auth.login("lee")
+    html = client.get(HOME + "conflicts").get_data(as_text=True)
+    assert "A slot was moved off its series&#39; published time" in html
+    assert f"The series publishes it at {(start + timedelta(days=7)):%a %-d %b %Y}, 09:00" in html
+
+
 # -- the pages
 
 def test_roles_reach_the_dashboard_and_conflicts(client, auth, people):
@@ -298,6 +334,14 @@ def test_date_navigation_filters_and_the_fragment(client, auth, people, create_s
     assert "Far room" in body and "<nav" not in body and "data-appt-rooms" not in body
 
 
+# The most statements the dashboard may send (both engines: the SIS answers the look-ups of
+# the viewer, the hosts and the students booked): the user and their student record, the
+# grants, the hosts' names, the week's slots, their bookings, their waitlists, the names of
+# who booked, waitlist demand, outcomes this month, the conflicts' slots, bookings and
+# overrides, utilisation; on SQLite the read transaction's BEGIN too.
+DASHBOARD_BUDGET = {"postgresql": 14, "sqlite": 15}
+
+
 def test_the_dashboard_costs_the_same_statements_whatever_its_rows(
         app, client, auth, people, create_slot, create_booking, session):
     lee, kim, max_, ana, ben, boss = people
@@ -316,7 +360,9 @@ def test_the_dashboard_costs_the_same_statements_whatever_its_rows(
             assert client.get(HOME).status_code == 200
         costs.append(len(seen))
     assert costs[0] == costs[1], costs
-    assert costs[1] <= 20, costs
+    dialect = app.extensions["sis_appointments"].engine.dialect.name
+    budget = DASHBOARD_BUDGET[dialect]
+    assert costs[1] <= budget, f"{costs[1]} statements > {budget}:\n" + "\n".join(seen)
 
 
 def test_conflicts_page_lists_and_resolves(client, auth, session, people, create_slot,

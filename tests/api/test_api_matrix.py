@@ -60,7 +60,7 @@ EXPECT = {
                                                       host={422}, admin={422}),
     ("post", "/batch"): dict(student=OK, other_staff=OK, host=OK, admin=OK),
     ("get", "/conflicts"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
-    ("post", "/conflicts/resolve"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("post", "/conflicts/resolve"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
     ("get", "/audit"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("get", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("post", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),

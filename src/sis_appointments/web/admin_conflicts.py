@@ -23,7 +23,8 @@ DEFAULT_DAYS = 30
 KIND_LABELS = {"host_overlap": "A host's slots overlap",
                "location_overlap": "Two slots share a place at the same time",
                "student_overlap": "A student is booked twice at the same time",
-               "student_busy": "A booking clashes with the student's timetable"}
+               "student_busy": "A booking clashes with the student's timetable",
+               "off_availability": "A slot was moved off its series' published time"}
 DONE = {"cancel_slot": "The slot is cancelled; its students are told.",
         "cancel_booking": "The booking is cancelled; the student is told.",
         "move": "The bookings are moved; the students are told.",
@@ -68,7 +69,8 @@ def conflicts_page():
         "appointments/admin/conflicts.html", items=items, slots=found_slots,
         bookings=found_bookings, suggested=conflicts.suggestions(session, items),
         labels=KIND_LABELS, zone=zone, start=start, days=days, form=ResolveForm(formdata=None),
-        back={"start": start.isoformat(), "days": days})
+        back={"start": start.isoformat(), "days": days},
+        published=lambda local: datetime.fromisoformat(local).strftime("%a %-d %b %Y, %H:%M"))
 
 
 @bp.post("/conflicts/resolve")

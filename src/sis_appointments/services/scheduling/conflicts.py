@@ -1,9 +1,11 @@
 """Conflicts over a date range, with their parties, and their resolutions.
 
 Kinds: ``host_overlap`` (a host's slots overlap, buffers included), ``location_overlap``,
-``student_overlap`` (a student holds overlapping bookings) and ``student_busy`` (a booking
-overlaps the student's timetable). Resolutions: cancel a slot or a booking (their own
-services), move a slot's bookings to another slot, or keep the conflict with a reason.
+``student_overlap`` (a student holds overlapping bookings), ``student_busy`` (a booking
+overlaps the student's timetable) and ``off_availability`` (a slot of a series moved off the
+time the series publishes, by an edit of that slot alone). Resolutions: cancel a slot or a
+booking (their own services), move a slot's bookings to another slot, or keep the conflict
+with a reason.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, SchedulingError
 from sis_appointments.domain.slots import Interval, overlapping_pairs
+from sis_appointments.domain.timezones import zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
@@ -28,7 +31,8 @@ from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, sis, tx
 from sis_appointments.services.scheduling import booking, eligibility, seats, slots, waitlist
 
-KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy")
+KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy",
+         "off_availability")
 MAX_RANGE = timedelta(days=366)  # the widest range one conflict query may scan
 # What each resolution needs besides the action (``resolve``).
 RESOLUTIONS = {"cancel_slot": ("slot_id",), "cancel_booking": ("booking_id",),
@@ -64,6 +68,13 @@ def find(session: Session, start: datetime, end: datetime, *,
             for a, b in overlapping_pairs(members):
                 ids = tuple(sorted((a.id, b.id)))
                 found.append(ConflictItem(kind, _subject(ids), ids, parties={party: key}))
+    for s in open_slots:
+        if s.series_id is not None and s.occurrence_local is not None:
+            local = s.start_utc.astimezone(zone(s.timezone)).replace(tzinfo=None)
+            if local != s.occurrence_local:
+                found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
+                                          parties={"host_key": s.host_key,
+                                                   "published": s.occurrence_local.isoformat()}))
     held = session.scalars(select(Booking).join(Booking.slot).options(
         joinedload(Booking.slot)).where(
         Booking.status.in_(ACTIVE_BOOKING_STATUSES), Slot.status == "open",
