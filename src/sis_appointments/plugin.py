@@ -90,6 +90,8 @@ class AppointmentsPlugin:
             admin_types,  # noqa: F401 (its routes join admin.bp)
             admin_system,  # noqa: F401 (its routes join admin.bp)
             admin_reports,  # noqa: F401 (its routes join admin.bp)
+            admin_conflicts,  # noqa: F401 (its routes join admin.bp)
+            admin_dashboard,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,
             portal,

@@ -62,6 +62,8 @@ EXPECT = {
     ("get", "/conflicts"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("post", "/conflicts/resolve"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
     ("get", "/audit"): dict(student={403}, other_staff=OK, host=OK, admin=OK),
+    ("post", "/conflicts/resolve"): dict(student={403}, other_staff={403}, host=OK, admin=OK),
+    ("get", "/audit"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("get", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("post", "/grants"): dict(student={403}, other_staff={403}, host={403}, admin=OK),
     ("delete", "/grants/{grant_id}"): dict(student={403}, other_staff={403}, host={403},
