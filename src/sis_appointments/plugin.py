@@ -87,11 +87,11 @@ class AppointmentsPlugin:
             admin,
             admin_batch,  # noqa: F401 (its routes join admin.bp)
             admin_calendar,  # noqa: F401 (its routes join admin.bp)
-            admin_types,  # noqa: F401 (its routes join admin.bp)
-            admin_system,  # noqa: F401 (its routes join admin.bp)
-            admin_reports,  # noqa: F401 (its routes join admin.bp)
             admin_conflicts,  # noqa: F401 (its routes join admin.bp)
             admin_dashboard,  # noqa: F401 (its routes join admin.bp)
+            admin_reports,  # noqa: F401 (its routes join admin.bp)
+            admin_system,  # noqa: F401 (its routes join admin.bp)
+            admin_types,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,
             portal,
