@@ -25,13 +25,6 @@ from sis_appointments.web.admin import bp, page
 page("Dashboard", "appointments_admin.dashboard", order=10)
 
 
-@bp.context_processor
-def _assets():
-    """Versioned script URLs (assets.html) on the staff pages too."""
-    from sis_appointments.web.portal_book import _asset_version
-
-    return {"appt_asset_version": _asset_version}
-
 OUTCOMES = (("attended", "Attended"), ("no_show", "No-show"), ("excused", "Excused"))
 FILTERS = ("start", "host", "office")
 

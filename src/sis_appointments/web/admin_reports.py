@@ -22,7 +22,6 @@ from sis_appointments.services.reports.scope import Filters, default_range, reso
 from sis_appointments.services.reports.tables import Table
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
-from sis_appointments.web.portal_book import _asset_version
 
 page("Reports", "appointments_admin.reports", order=60, endpoint_prefix="appointments_admin.report")
 
@@ -82,7 +81,7 @@ def _run(name: str | None):
         "appointments/admin/reports.html" if name is None else
         "appointments/admin/report.html", form=form, result=result, scope=scope,
         reports=catalogue.REPORTS.values(), report=catalogue.REPORTS.get(name or ""),
-        query=_query(form), zone=zone, viewer=identity.key, appt_asset_version=_asset_version,
+        query=_query(form), zone=zone, viewer=identity.key,
         chart_of=chart_of, cell=cell, heat=heat_level), status
 
 
