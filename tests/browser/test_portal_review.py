@@ -55,12 +55,33 @@ def test_the_focus_returns_to_the_calendar_after_booking_from_it(open_page):
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="Confirm booking").click()
     expect(dialog.get_by_role("status")).to_contain_text("Booked")
+    # the page has followed (the calendar re-rendered its events) while the student read
+    booked = page.locator(f'#appt-calendar a[href="{href}"]')
+    expect(booked).to_have_class(re.compile(r"appt-event--held"))
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     # the same slot's event (now the student's own), not the page's body
-    booked = page.locator(f'#appt-calendar a[href="{href}"]')
     expect(booked).to_be_focused()
-    expect(booked).to_have_class(re.compile(r"appt-event--held"))
+    page.wait_for_timeout(500)
+    expect(booked).to_be_focused()
+
+
+def test_the_focus_survives_closing_before_the_calendar_follows(open_page):
+    page = open_page("student004", "desktop", "/appointments/book")
+    _calendar(page)
+    event = page.locator("#appt-calendar a.fc-event.appt-event--book").first
+    href = event.get_attribute("href")
+    event.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Confirm booking").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Booked")
+    dialog.get_by_role("button", name="Close").press("Enter")
+    expect(dialog).to_be_hidden()
+    booked = page.locator(f'#appt-calendar a[href="{href}"]')
+    expect(booked).to_have_class(re.compile(r"appt-event--held"))  # re-rendered since
+    page.wait_for_timeout(300)
+    expect(booked).to_be_focused()
 
 
 def test_every_calendar_slot_is_an_event_in_the_tab_order_in_time_order(open_page):
