@@ -153,7 +153,10 @@ def main() -> None:
     print(table(rows, COLUMNS))
     worst = max(r["p95_ms"] for r in rows)
     print(f"\nslowest p95: {worst} ms (target 500 ms)")
-    print(f"wrote {save('reports', {'requests_per_measure': REQUESTS, 'term': TERM, 'world': world, 'target_p95_ms': 500, 'note': 'one run on a shared 2-core machine with other engineers working', 'results': rows})}")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min) on "
+          f"{os.cpu_count()} cores: other work slows PostgreSQL's side of each request")
+    print(f"wrote {save('reports', {'requests_per_measure': REQUESTS, 'term': TERM, 'world': world, 'target_p95_ms': 500, 'load_average_at_end': [round(x, 1) for x in load], 'results': rows})}")
 
 
 COLUMNS = ["report", "scope", "p50_ms", "p95_ms", "cpu_p50_ms", "sql_per_request", "sql_sis",

@@ -2,7 +2,7 @@
 with their charts drawn, at desktop and phone sizes; the visual baseline of a report.
 
 Re-record the baseline after a change that is meant:
-``scripts/test tests/browser/test_admin_reports_axe.py --update-snapshots``."""
+``scripts/test tests/browser/test_reports_page_axe.py --update-snapshots``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from browser.harness import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
 )
-from browser.test_admin_reports import QUERY
+from browser.test_reports_page import QUERY
 
 from sis_appointments.services.reports.catalogue import REPORTS
 

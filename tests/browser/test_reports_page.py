@@ -1,7 +1,7 @@
 """The report pages in Chromium: the summary shows the seeded world's counts (worked out
 here from the tables, not by the report service), the filters narrow them, the charts are
 drawn beside their tables, a CSV downloads, staff see their own calendar; axe-core and reflow
-checks are in test_admin_reports_axe (SQLite only: the page is the same on both)."""
+checks are in test_reports_page_axe (SQLite only: the page is the same on both)."""
 
 from __future__ import annotations
 
