@@ -413,3 +413,20 @@ def test_the_api_refuses_a_range_ending_before_it_starts(client, auth, people):
         "start": start.isoformat(), "end": (start - timedelta(days=1)).isoformat()})
     assert response.status_code == 422
     assert response.content_type.startswith("application/problem+json")
+
+
+def test_a_campus_week_lists_its_first_slots_and_says_how_to_see_the_rest(
+        client, auth, create_user, create_type, create_slot, monkeypatch):
+    from sis_appointments.services.scheduling import dashboard
+
+    monkeypatch.setattr(dashboard, "MAX_LISTED", 3)
+    staff = create_user(username="lee2", role="staff")
+    create_user(username="boss2", role="admin")
+    kind = create_type(hosts=(staff.key,))
+    for hour in range(5):
+        create_slot(start=utcnow().replace(microsecond=0) + timedelta(days=1, hours=hour),
+                    host_key=staff.key, type=kind)
+    auth.login("boss2")
+    html = client.get("/admin/appointments/").get_data(as_text=True)
+    assert "These are the first 3 slots of the days shown" in html
+    assert html.count('class="appt-dash-slot"') == 3

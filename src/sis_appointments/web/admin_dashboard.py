@@ -79,6 +79,7 @@ def _render(filters: dict, *, errors: dict | None = None, status: int = 200):
         outcomes=OUTCOMES, errors=errors or {}, is_admin=identity.has_role("admin"),
         current_key=identity.key, today_date=utcnow().astimezone(zone).date(),
         hm=lambda instant: instant.astimezone(zone).strftime("%H:%M"), chart=_chart(found),
+        max_listed=board.MAX_LISTED,
     ), status
 
 
