@@ -93,9 +93,35 @@ def portal(found: dict) -> None:
         print(row(label, f["p50_ms"], f["p95_ms"], f["max_ms"]))
 
 
+def reports(found: dict) -> None:
+    rows = found["results"]
+    load = found.get("load_average_at_end", "?")
+    print(f"\nFrom `bench/results/reports.json` ({found['when']}), "
+          f"{found['requests_per_measure']} requests each, load average at the end {load}:\n")
+    scopes = list(dict.fromkeys(r["scope"] for r in rows if r["report"] in REPORT_PAGES))
+    print(row("report", *[f"{s} p50 / p95 ms" for s in scopes], "SQL statements",
+              "Python CPU p50 ms"))
+    print(row(*["---"] * (len(scopes) + 3)))
+    for name in dict.fromkeys(r["report"] for r in rows if r["report"] in REPORT_PAGES):
+        mine = {r["scope"]: r for r in rows if r["report"] == name}
+        print(row(name, *[f"{mine[s]['p50_ms']:.0f} / {mine[s]['p95_ms']:.0f}" for s in scopes],
+                  f"{max(r['sql_per_request'] for r in mine.values()):g}",
+                  f"{max(r['cpu_p50_ms'] for r in mine.values()):.0f}"))
+    print("\nThe staff pages over the same world:\n")
+    print(row("page", "p50 / p95 ms", "SQL statements", "Python CPU p50 ms", "KiB"))
+    print(row(*["---"] * 5))
+    for r in rows:
+        if r["report"] not in REPORT_PAGES:
+            print(row(f"{r['report']}, {r['scope']}", f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f}",
+                      f"{r['sql_per_request']:g}", f"{r['cpu_p50_ms']:.1f}", r["kb"]))
+
+
+REPORT_PAGES = ("summary", "usage", "attendance", "lead-time", "cancellations", "waitlist",
+                "busiest")
+
 if __name__ == "__main__":
     for name, show in (("api", api), ("request_costs", costs), ("booking", reads),
-                       ("portal", portal)):
+                       ("portal", portal), ("reports", reports)):
         found = load(name)
         if found:
             show(found)

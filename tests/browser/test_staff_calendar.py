@@ -153,7 +153,7 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
                           SIS_APPOINTMENTS_MAIL_FROM="appointments@sis.example.edu")
     state.refresh_channels()  # email is a channel people have from now on
     try:
-        slot_id = _advisor_slot(sis_server, "Drag booked", hours=47)  # Thu 3 Dec, 08:00
+        slot_id = _advisor_slot(sis_server, "Drag booked", hours=48)  # Thu 3 Dec, 09:00
         with sis_server.app.app_context(), sis_server.session() as session:
             booking.book(session, actor=_student(sis_server, "student021"), slot_id=slot_id)
         mine = open_page("student021", path="/appointments/")
@@ -161,11 +161,11 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
         page = open_page("advisor", path=CAL)
         event = _event(page, slot_id)
         expect(event).to_contain_text("1 of 3 booked")
+        event.scroll_into_view_if_needed()
         box = event.bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
-        page.mouse.down()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + 2 * box["height"],
-                        steps=8)
+        page.mouse.down()  # half an hour later: one slot's height down
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + box["height"], steps=8)
         page.mouse.up()
         expect(page.get_by_text("keep their seat and will be told")).to_be_visible()
         page.get_by_role("button", name="Move and tell them").click()

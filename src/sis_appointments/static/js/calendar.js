@@ -181,10 +181,12 @@ for (const name of ["appt:list-refreshed", "appt:reconnect"]) {
 // Seats taken or freed elsewhere change the event in place: with many students looking at
 // the same week on registration day, a booking must not make every open calendar download
 // the week again. A slot no longer open leaves the calendar.
-document.addEventListener("appt:slot.availability", (message) => {
-  const event = calendar && calendar.getEventById(String(message.detail.slot_id));
+// The list (the accessible view) changes first; the calendar redraws in the next frame,
+// in one render for the three changes.
+function follow(detail) {
+  const event = calendar && calendar.getEventById(String(detail.slot_id));
   if (!event) return;
-  const { remaining, capacity, waitlist_length: waiting, status } = message.detail;
+  const { remaining, capacity, waitlist_length: waiting, status } = detail;
   if (status && status !== "open") {
     event.remove();
     return;
@@ -194,8 +196,14 @@ document.addEventListener("appt:slot.availability", (message) => {
   if (offer.action === "book" || offer.action === "waitlist") {
     offer = { ...offer, action: remaining > 0 ? "book" : "waitlist" };
   }
-  event.setExtendedProp("slot", slot);
-  event.setExtendedProp("offer", offer);
-  event.setProp("classNames", classes(offer, remaining));
+  calendar.batchRendering(() => {
+    event.setExtendedProp("slot", slot);
+    event.setExtendedProp("offer", offer);
+    event.setProp("classNames", classes(offer, remaining));
+  });
+}
+
+document.addEventListener("appt:slot.availability", (message) => {
+  if (calendar) window.requestAnimationFrame(() => follow(message.detail));
 });
 export { refetch };

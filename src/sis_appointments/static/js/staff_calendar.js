@@ -143,9 +143,11 @@ document.addEventListener("appt:slot.availability", (message) => {
   }
   const booked = capacity - remaining;
   const before = event.extendedProps.booked;
-  event.setExtendedProp("booked", booked);
-  event.setExtendedProp("capacity", capacity);
-  event.setExtendedProp("waiting", waiting);
+  calendar.batchRendering(() => {  // one redraw for the three
+    event.setExtendedProp("booked", booked);
+    event.setExtendedProp("capacity", capacity);
+    event.setExtendedProp("waiting", waiting);
+  });
   if (booked !== before) {
     announce(`${event.title} at ${event.start.toISOString().slice(11, 16)}: `
       + `${seats(event.extendedProps)}.`);
