@@ -71,7 +71,7 @@ def test_the_week_is_grouped_by_day_with_everything_a_student_needs(
     create_slot(start=at(3, 9), host_key=lee.key, type=online, location=None)
     auth.login("ana")
     html = week_page(client)
-    assert html.count("America/New York") == 1  # the zone, named once
+    assert html.count("Times are shown in America/New_York.") == 1  # the zone, named once
     days = re.findall(r'<h3 id="day-[^"]+">([^<]+)</h3>', html)
     assert days == [d.strftime("%A ") + str(d.day) + d.strftime(" %B") for d in (
         next_monday() + timedelta(days=1), next_monday() + timedelta(days=3))]
@@ -178,7 +178,62 @@ def test_a_reached_limit_is_said_before_the_click(client, auth, create_user, cre
     html = week_page(client)
     assert "You have reached the limit of 1 upcoming Advising appointments" in html
     assert f'href="/appointments/slots/{other.id}/book"' not in html
-    assert "Second advising" in html
+    # its slots are folded like clashes: said once, shown on request with two words each
+    assert "Second advising" not in html
+    assert "1 slot of Advising is hidden this week." in html
+    assert "limited=1" in html
+    shown = week_page(client, limited="1")
+    assert "Second advising" in shown and f'href="/appointments/slots/{other.id}/book"' not in shown
+    assert shown.count("You have reached the limit of 1 upcoming Advising") == 1
+    assert '<p class="appt-slot-reason">Limit reached</p>' in shown
+
+
+def test_a_reached_limit_folds_every_slot_of_the_type(client, auth, create_user, create_type,
+                                                     create_slot, create_booking):
+    ana = create_user(username="ana")
+    limited = create_type(name="Advising", max_active_per_student=1)
+    create_booking(ana.key, create_slot(start=at(0, 9), type=limited))
+    for hour in range(10, 16):
+        create_slot(start=at(1, hour), type=limited)
+    create_slot(start=at(1, 9), location="Something else")
+    auth.login("ana")
+    html = week_page(client)
+    assert "6 slots of Advising are hidden this week." in html
+    assert "Limit reached" not in html and "Something else" in html
+
+
+def test_an_empty_week_says_so_plainly(client, auth, create_user, create_slot):
+    create_user(username="ana")
+    create_slot(start=at(0, 9) + timedelta(days=14))  # a later week has one
+    auth.login("ana")
+    html = week_page(client)
+    assert "No open slots this week." in html
+    assert "fit your timetable" not in html
+
+
+def test_an_empty_week_with_hidden_clashes_names_the_timetable(client, auth, app, create_user,
+                                                              create_slot):
+    ana = create_user(username="ana")
+    add_class(app, ana, "CHEM 101", at(2, 10))
+    create_slot(start=at(2, 10), location="During class")
+    auth.login("ana")
+    html = week_page(client)
+    assert "No open slots fit your timetable this week." in html
+
+
+def test_a_clash_is_worded_in_the_students_zone(client, auth, create_user, create_type,
+                                                create_slot, create_booking):
+    ana = create_user(username="ana", timezone="Asia/Kolkata")
+    writing = create_type(name="Writing Centre")  # the type's zone: America/New_York
+    create_booking(ana.key, create_slot(start=at(1, 10), type=writing))
+    overlapping = create_slot(start=at(1, 10, 15), location="Overlapping")
+    auth.login("ana")
+    shown = at(1, 10).astimezone(ZoneInfo("Asia/Kolkata")).strftime("%H:%M")
+    assert shown == "20:30"
+    html = week_page(client, clashes="1")
+    assert f"You already have Writing Centre at {shown}." in html
+    confirmation = client.get(f"/appointments/slots/{overlapping.id}/book").get_data(as_text=True)
+    assert f"You already have Writing Centre at {shown}." in confirmation
 
 
 def test_another_students_bookings_are_never_shown(client, auth, create_user, create_slot,
@@ -277,7 +332,7 @@ def test_student_books_with_a_reason_then_cancels(client, auth, session, create_
     response = client.post(f"/appointments/bookings/{made.id}/cancel",
                            data={"csrf_token": token(client, "/appointments/"),
                                  "reason": "feeling better"}, follow_redirects=True)
-    assert "Cancelled." in response.get_data(as_text=True)
+    assert "Cancelled: " in response.get_data(as_text=True)
     session.rollback()  # end the test's read snapshot (SQLite WAL keeps it otherwise)
     assert (session.get(Booking, made.id).status,
             session.get(Booking, made.id).cancel_reason) == ("cancelled", "feeling better")

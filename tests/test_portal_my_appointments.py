@@ -17,6 +17,15 @@ from sis_appointments.services.scheduling import booking, waitlist
 HOME = "/appointments/"
 
 
+def local(booking_or_slot, zone="America/New_York") -> str:
+    """'Tue 8 Dec 10:00', as the pages' messages name a time."""
+    from zoneinfo import ZoneInfo
+
+    slot = getattr(booking_or_slot, "slot", booking_or_slot)
+    at = slot.start_utc.astimezone(ZoneInfo(zone))
+    return f"{at:%a} {at.day} {at:%b %H:%M}"
+
+
 def as_user(person) -> SisUser:
     return SisUser(key=person.key, name=person.name, roles=frozenset({person.role}))
 
@@ -73,7 +82,8 @@ def test_cancelling_asks_first_and_warns_when_late(client, auth, session, world,
 
     response = client.post(f"/appointments/bookings/{late.id}/cancel", follow_redirects=True,
                            data={"csrf_token": token(client, HOME), "reason": "ill"})
-    assert "Cancelled. It counts as a late cancellation." in response.get_data(as_text=True)
+    assert (f"Cancelled: {advising.name} with Dr Lee, {local(late)}. It counts as a late "
+            "cancellation.") in response.get_data(as_text=True)
     session.rollback()
     session.expire_all()
     found = session.get(Booking, late.id)
@@ -125,7 +135,7 @@ def test_rescheduling_lists_the_same_type_and_moves_the_booking(
         response.get_data(as_text=True)
     response = client.post(url, data={"csrf_token": token(client, url), "slot": target.id},
                            follow_redirects=True)
-    assert "Moved. Your appointment is at its new time." in response.get_data(as_text=True)
+    assert f"Moved: {advising.name} is now {local(target)}." in response.get_data(as_text=True)
     session.rollback()
     session.expire_all()
     assert session.get(Booking, mine.id).slot_id == target.id
@@ -234,6 +244,36 @@ def test_the_profile_section_for_the_student_and_staff(client, auth, world, crea
     assert client.get(profile).status_code == 403
 
 
+def test_one_page_one_name_details(client, auth, world, create_booking, create_user):
+    """Upcoming and past rows, the profile and the page itself call it "Details"; the page
+    shows what the student wrote when booking; the profile leads to the student's pages."""
+    lee, ana, ben, advising, slot = world
+    coming = create_booking(ana.key, slot(72), reason="Choosing a minor")
+    past = create_booking(ana.key, slot(-72), status="attended")
+    auth.login("ana")
+    home = client.get(HOME).get_data(as_text=True)
+    for made in (coming, past):
+        link = re.search(rf'href="/appointments/bookings/{made.id}">([^<]*)<', home)
+        assert link and link.group(1) == "Details"
+    assert "What happened" not in home and ">History<span" not in home
+    page = client.get(f"/appointments/bookings/{coming.id}").get_data(as_text=True)
+    assert "<h1>Appointment details</h1>" in page and "What happened" not in page
+    assert "You wrote" in page and "Choosing a minor" in page
+    assert "Times are shown in America/New_York." in page
+    profile = client.get(f"/students/{ana.id}").get_data(as_text=True)
+    assert f'href="/appointments/bookings/{coming.id}">Details<' in profile
+    assert 'href="/appointments/">My appointments</a>' in profile
+    assert 'href="/appointments/book">Book an appointment</a>' in profile
+    book = client.get("/appointments/book").get_data(as_text=True)
+    assert "Times are shown in America/New_York." in book
+    auth.logout()
+    auth.login("lee")  # staff see the reason as the student's, and no links of theirs
+    page = client.get(f"/appointments/bookings/{coming.id}").get_data(as_text=True)
+    assert "The student wrote" in page and "Choosing a minor" in page
+    profile = client.get(f"/students/{ana.id}").get_data(as_text=True)
+    assert "Book an appointment" not in profile
+
+
 def test_the_tab_is_current_on_its_pages_and_counts_unread(app, client, auth, world,
                                                            create_booking):
     from test_portal_notifications import deliver
@@ -328,7 +368,7 @@ def test_a_time_overlapping_the_booking_being_moved_is_offered(client, auth, ses
     assert f'value="{later.id}"' in client.get(url).get_data(as_text=True)
     response = client.post(url, data={"csrf_token": token(client, url), "slot": later.id},
                            follow_redirects=True)
-    assert "Moved. Your appointment is at its new time." in response.get_data(as_text=True)
+    assert "Moved: " in response.get_data(as_text=True)
     session.rollback()
     session.expire_all()
     assert session.get(Booking, mine.id).slot_id == later.id

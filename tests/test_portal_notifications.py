@@ -37,22 +37,50 @@ def test_notifications_are_listed_and_marked_read(app, client, auth, create_user
     assert client.post("/appointments/me/notifications/read").status_code == 400  # no CSRF
 
 
+def test_a_notification_shows_a_summary_and_leads_to_its_appointment(
+        app, client, auth, session, create_user, create_slot):
+    from sis_appointments.models import Booking
+
+    ana = create_user(username="ana")
+    slot = create_slot(location="Advising office 2")
+    auth.login("ana")
+    client.post(f"/appointments/slots/{slot.id}/book", data={"csrf_token": token(client)})
+    deliver(app)
+    session.rollback()
+    made = session.query(Booking).filter_by(student_key=ana.key).one()
+    page = client.get("/appointments/me/notifications").get_data(as_text=True)
+    item = page.split('class="appt-notifications"')[1]
+    assert "Advising office 2" in item  # the summary: where, with whom
+    assert "<pre" not in item and "Hello " not in item and "Times are shown in" not in item
+    link = re.search(r'<a class="appt-action" href="([^"]+)">See this appointment<', item)
+    assert link and link.group(1) == f"/appointments/bookings/{made.id}"
+    assert client.get(link.group(1)).status_code == 200
+    assert 'href="/appointments/">Back to My appointments</a>' in page
+
+
 def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, session,
                                                               create_user):
     ana = create_user(username="ana")
     auth.login("ana")
     page = client.get("/appointments/me/preferences").get_data(as_text=True)
-    assert 'value="1440, 60"' in page
+    # reminders are choices in words, the defaults ticked
+    assert re.search(r'<input checked[^>]*value="1440"', page)
+    assert re.search(r'<input checked[^>]*value="60"', page)
+    assert ">1 day before</label>" in page and ">1 hour before</label>" in page
     assert "Cancellations by staff always reach you by an in-app notification." in page
     csrf = token(client, "/appointments/me/preferences")
     bad = client.post("/appointments/me/preferences", data={
         "csrf_token": csrf, "lead_times": "1", "booking_created__inapp": "y"})
-    assert bad.status_code == 200 and 'role="alert">lead times must be' in bad.get_data(
-        as_text=True)
+    assert bad.status_code == 200 and (
+        'role="alert">Choose reminder times from the list; nothing was saved.'
+        in bad.get_data(as_text=True))
+    many = client.post("/appointments/me/preferences", data={
+        "csrf_token": csrf, "lead_times": ["10080", "2880", "1440", "180", "60", "30"]})
+    assert "Choose at most 5 reminder times" in many.get_data(as_text=True)
     session.rollback()
     assert session.query(NotificationPreference).filter_by(user_key=ana.key).count() == 0
     good = client.post("/appointments/me/preferences", data={
-        "csrf_token": csrf, "lead_times": "120, 30", "booking_created__inapp": "y"},
+        "csrf_token": csrf, "lead_times": ["180", "30"], "booking_created__inapp": "y"},
         follow_redirects=True)
     assert "Your notification preferences are saved." in good.get_data(as_text=True)
     session.rollback()
@@ -60,7 +88,28 @@ def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, sess
               .filter_by(user_key=ana.key)}
     assert chosen[("booking_created", "inapp")] is True
     assert chosen[("booking_cancelled", "inapp")] is False
-    assert 'value="120, 30"' in client.get("/appointments/me/preferences").get_data(as_text=True)
+    page = client.get("/appointments/me/preferences").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="180"', page)
+    assert not re.search(r'<input checked[^>]*value="1440"', page)
+
+
+def test_preferences_speak_plainly(client, auth, create_user):
+    create_user(username="ana")
+    auth.login("ana")
+    page = client.get("/appointments/me/preferences").get_data(as_text=True)
+    assert '<th scope="col">In the app</th>' in page
+    assert '<th scope="row">A booking is made</th>' in page
+    assert ">inapp<" not in page and "booking created" not in page
+    # each checkbox's label: the channel (shown on phones) and the event
+    assert ('<span class="appt-pref-channel">In the app</span><span class="appt-sr">: '
+            'A booking is made</span>') in page
+    assert 'class="appt-mine appt-prefs"' in page  # the plugin's buttons and focus styles
+    # no address yet: nothing to turn off
+    assert "Turn the calendar address off" not in page
+    client.post("/appointments/me/feed",
+                data={"csrf_token": token(client, "/appointments/me/preferences")})
+    page = client.get("/appointments/me/preferences").get_data(as_text=True)
+    assert "Turn the calendar address off" in page
 
 
 def test_the_calendar_address_is_shown_once_and_can_be_turned_off(client, auth, create_user,

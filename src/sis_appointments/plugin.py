@@ -85,6 +85,12 @@ class AppointmentsPlugin:
         from sis_appointments import cli
         from sis_appointments.web import (
             admin,
+            admin_batch,  # noqa: F401 (its routes join admin.bp)
+            admin_calendar,  # noqa: F401 (its routes join admin.bp)
+            admin_conflicts,  # noqa: F401 (its routes join admin.bp)
+            admin_dashboard,  # noqa: F401 (its routes join admin.bp)
+            admin_reports,  # noqa: F401 (its routes join admin.bp)
+            admin_system,  # noqa: F401 (its routes join admin.bp)
             admin_types,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,
             me,

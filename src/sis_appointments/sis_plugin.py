@@ -69,7 +69,7 @@ def sis_student_profile_sections(student_key, viewer):
                 if managed is None or b.slot.host_key in managed}  # details they may open
     html = render_template(
         "appointments/portal/profile_section.html", mine=mine, linkable=linkable,
-        zone=permissions.display_zone(identity),
+        zone=permissions.display_zone(identity), own=managed is None,
     )
     return [ProfileSection("appointments", "Appointments", html, 50)]
 

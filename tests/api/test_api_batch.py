@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from api.test_api_resources import iso, make_type, soon
 
@@ -64,3 +65,18 @@ def test_only_committed_steps_are_announced(app, make_caller):
     created = [e["args"][0]["slot_id"] for e in socket.get_received(NAMESPACE)
                if e["name"] == "booking.created"]
     assert created == [first, second]
+
+
+def test_results_give_times_as_iso_8601_with_their_offset(make_caller):
+    """As every other answer does (not Flask's RFC 1123 dates); a clash names the time in
+    the type's zone."""
+    staff = make_caller(role="staff")
+    type_id = make_type(staff)["id"]
+    start = soon(2)
+    body = staff.post("/batch", json={"mode": "best_effort", "operations": [
+        slot_op(staff, type_id, start), slot_op(staff, type_id, start)]}).get_json()
+    made = body["results"][0]["result"][0]
+    assert made["start"] == start.astimezone(ZoneInfo("America/New_York")).isoformat()
+    assert "GMT" not in str(body)
+    detail = body["results"][1]["error"]["detail"]
+    assert "America/New_York" in detail and "UTC" not in detail

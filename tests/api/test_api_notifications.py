@@ -39,7 +39,8 @@ def test_in_app_notifications_are_pushed_listed_and_marked_read(app, make_caller
     listed = student.get("/me/notifications").get_json()
     assert listed["unread"] == 1 and listed["items"][0]["id"] == pushed["id"]
     assert "Appointment booked" in listed["items"][0]["body"]
-    assert listed["items"][0]["link"] == "/appointments/"
+    # a student's link leads to the appointment's details
+    assert listed["items"][0]["link"] == f"/appointments/bookings/{booking['id']}"
     for_staff = staff.get("/me/notifications").get_json()
     assert for_staff["unread"] == 1
     # each recipient's link leads to pages they may open: staff to the staff pages
@@ -110,13 +111,21 @@ def test_csv_exports_are_limited_to_managed_calendars_and_defuse_formulas(app, m
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["booking_id"] for r in rows] == [str(booking["id"])]
     assert rows[0]["reason"] == "'" + '=HYPERLINK("http://x","y")'
+    assert rows[0]["student"] == student.key and rows[0]["host"] == staff.key
+    assert rows[0]["student_name"].startswith("Test Student")  # names beside the keys
+    assert rows[0]["host_name"].startswith("Test Staff")
     other = make_caller(role="staff")
     mine = other.get("/exports/bookings", query_string=window).get_data(as_text=True)
     assert mine.count("\n") == 1, "only the header: nothing of another's calendar"
     refused = other.get("/exports/slots", query_string={**window, "host": staff.key})
     assert refused.status_code == 403
     attendance = staff.get("/exports/attendance", query_string=window).get_data(as_text=True)
-    assert attendance.splitlines()[1].startswith(f"{student.key},1,0,0,0,0,0,1,")
+    assert attendance.splitlines()[0].startswith("student,student_name,bookings,")
+    assert attendance.splitlines()[1].startswith(f"{student.key},{rows[0]['student_name']},"
+                                                 "1,0,0,0,0,0,1,")
+    slots = list(csv.DictReader(io.StringIO(staff.get("/exports/slots", query_string=window)
+                                             .get_data(as_text=True))))
+    assert [(r["host"], r["host_name"]) for r in slots] == [(staff.key, rows[0]["host_name"])]
     backwards = staff.get("/exports/slots", query_string={"start": window["end"],
                                                           "end": window["start"]})
     assert backwards.status_code == 422

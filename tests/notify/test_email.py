@@ -36,7 +36,8 @@ def test_booking_mails_the_student_and_the_advisor_each_in_their_zone(
     text = to_student.get_body(("plain",)).get_content()
     html = to_student.get_body(("html",)).get_content()
     assert "Grace Advisor" in text and "America/New_York" in text
-    assert "Your appointments: https://sis.example.edu/appointments/" in text
+    assert (f"See this appointment: https://sis.example.edu/appointments/bookings/{made.id}"
+            in text)
     assert "<table" in html and "Grace Advisor" in html
     assert "Ada Student" in to_advisor.get_body(("plain",)).get_content()
     assert to_student["X-Appointments-Dedupe-Key"].startswith("booking_created:booking:")

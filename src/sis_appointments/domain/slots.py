@@ -51,10 +51,11 @@ def split(start: datetime, end: datetime, duration: timedelta,
         slots.append(Interval(slot_start, slot_start + duration))
         slot_start += duration + after + before
     if not slots:
+        minutes = int((end - start).total_seconds() // 60)
+        needed = int((before + duration + after).total_seconds() // 60)
         raise InvalidInput(
-            f"the range {start:%H:%M}-{end:%H:%M} is shorter than one slot with its buffers",
-            code="range_too_short",
-        )
+            f"the range ({minutes} minutes) is shorter than one slot with its buffers "
+            f"({needed} minutes)", code="range_too_short")
     return slots
 
 

@@ -61,8 +61,12 @@ class Delivery:
         pages = (self.settings.get("SIS_APPOINTMENTS_ADMIN_URL_PREFIX", "/admin/appointments")
                  if to.staff else
                  self.settings.get("SIS_APPOINTMENTS_URL_PREFIX", "/appointments"))
+        # A student's link leads to the appointment's details page when there is one; staff
+        # (whose details pages are elsewhere) to their pages.
+        booking_id = None if to.staff else render.booking_id_of(self.notification)
+        link = f"{site}{pages}/bookings/{booking_id}" if booking_id else f"{site}{pages}/"
         return render.render(self.session, self.notification, to, domain=self.domain,
-                             link=f"{site}{pages}/")
+                             link=link)
 
 
 def calendar_domain(settings: dict) -> str:

@@ -129,9 +129,12 @@ def _rescheduled(draft: _Draft) -> None:
 
 
 def _slot_changed(draft: _Draft) -> None:
-    if draft.data.get("before"):
-        was = datetime.fromisoformat(draft.data["before"]["start"])
+    before, after = draft.data.get("before"), draft.data.get("after") or {}
+    if before and before.get("start") != after.get("start", before.get("start")):
+        was = datetime.fromisoformat(before["start"])
         draft.facts.insert(0, ("Was", draft.when(was)))
+    if before and after.get("host_key") and before.get("host_key") != after["host_key"]:
+        draft.facts.insert(0, ("Was with", name(draft.session, before["host_key"])))
 
 
 def _joined(draft: _Draft) -> None:
@@ -176,6 +179,14 @@ def _who(session: Session, key: str | None, to: Person) -> str:
     if not key:
         return "the system (a change in the student record)"
     return name(session, key)
+
+
+def booking_id_of(note: Notification) -> int | None:
+    """The booking a notification is about, if any (its id, from the payload)."""
+    data = note.payload or {}
+    if data.get("entity") == "booking" and data.get("entity_id"):
+        return int(data["entity_id"])
+    return int(data["booking_id"]) if data.get("booking_id") else None
 
 
 def _booking(session: Session, note: Notification) -> Booking | None:

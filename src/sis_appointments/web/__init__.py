@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app
 
 from sis_appointments.domain.timezones import format_local
@@ -21,9 +24,20 @@ def make_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     def _layout():
         pm = current_app.extensions["sis_appointments"].pm
         base = pm.hook.appointments_base_template() or DEFAULT_BASE_TEMPLATE
-        return {"appointments_base_template": base}
+        return {"appointments_base_template": base, "appt_asset_version": asset_version}
 
     return bp
+
+
+@cache
+def asset_version(name: str) -> str:
+    """A short token that changes with a static file (its size and time), for cache busting
+    (templates/appointments/_partials/assets.html)."""
+    try:
+        found = Path(package_path("static"), name).stat()
+    except OSError:
+        return "0"
+    return f"{found.st_size:x}{int(found.st_mtime):x}"
 
 
 def require_valid(form) -> None:

@@ -1,4 +1,5 @@
-"""Staff pages: the appointments dashboard, the audit log, notification delivery.
+"""Staff pages: the blueprint and its navigation, notification delivery (the dashboard is
+web/admin_dashboard.py, the audit log web/admin_system.py, other areas modules of their own).
 
 Every staff page is on this blueprint (mounted under the admin prefix) and extends
 ``appointments/admin/base.html``, whose navigation lists the pages ``page`` registered for
@@ -16,8 +17,6 @@ from sis_appointments import jobs
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.notify import delivery
 from sis_appointments.services.notifications import outbox
-from sis_appointments.services.platform import audit
-from sis_appointments.services.scheduling import queries
 from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
 from sis_appointments.web.forms import ActionForm
 
@@ -56,31 +55,8 @@ def _navigation():
     return {"admin_pages": shown, "admin_current": current}
 
 
-page("Dashboard", "appointments_admin.dashboard", order=10)
-page("Audit log", "appointments_admin.audit_log", roles=("admin",), order=80)
 page("Notification delivery", "appointments_admin.notifications", roles=("admin",), order=90)
 page("My notifications", "appointments_me.notifications", order=95)
-
-
-@bp.get("/")
-@permissions.require_roles("staff", "admin")
-def dashboard():
-    identity = permissions.current_identity()
-    slots, hosts = queries.dashboard_slots(db.session(), identity)
-    return render_template(
-        "appointments/admin/dashboard.html", slots=slots, hosts=hosts,
-        days=queries.DASHBOARD_WINDOW.days, zone=permissions.display_zone(identity),
-    )
-
-
-@bp.get("/audit")
-@permissions.require_roles("admin")
-def audit_log():
-    identity = permissions.current_identity()
-    return render_template(
-        "appointments/admin/audit.html", entries=audit.page(db.session(), actor=identity),
-        zone=permissions.display_zone(identity),
-    )
 
 
 @bp.get("/notifications")

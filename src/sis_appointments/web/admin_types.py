@@ -20,15 +20,7 @@ from sis_appointments.services.scheduling import appointment_types, type_hosts
 from sis_appointments.web import ID, db, permissions, user_name
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.forms import ActionForm
-from sis_appointments.web.portal_book import _asset_version as asset_version
 from sis_appointments.web.type_form import IN_UNITS, TypeForm
-
-
-@bp.context_processor
-def _assets():
-    """Versioned script URLs (``module_script``) on the staff pages, as on the portal's."""
-    return {"appt_asset_version": asset_version}
-
 
 page("Appointment types", "appointments_admin.types", order=20,
      endpoint_prefix="appointments_admin.types")

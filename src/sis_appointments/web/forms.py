@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectMultipleField, StringField
 from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class ActionForm(FlaskForm):
@@ -22,8 +23,25 @@ class RescheduleForm(FlaskForm):
     slot = IntegerField("New time", validators=[Optional(), NumberRange(1, 2147483647)])
 
 
-class PreferencesForm(FlaskForm):
-    """Notification preferences; the page adds a checkbox per event and channel."""
+# Reminder times offered on the preferences page, in minutes before the appointment.
+REMINDER_CHOICES = (10080, 2880, 1440, 180, 60, 30, 15)
+MAX_REMINDERS = 5
 
-    lead_times = StringField("Reminders, minutes before (e.g. 1440, 60)", validators=[
-        Length(max=100), Regexp(r"^[0-9 ,]*$", message="write minutes, e.g. 1440, 60")])
+
+def lead_words(minutes: int) -> str:
+    """'1 week', '2 days', '1 day', '3 hours', '90 minutes' before."""
+    for size, unit in ((10080, "week"), (1440, "day"), (60, "hour")):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+class PreferencesForm(FlaskForm):
+    """Notification preferences; the page adds a checkbox per event and channel, and sets
+    the reminder choices (REMINDER_CHOICES and the user's own)."""
+
+    lead_times = SelectMultipleField(
+        "Remind me before each appointment", coerce=int, choices=[],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validate_choice=False)

@@ -8,7 +8,13 @@ from wtforms import BooleanField
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.services.notifications import inbox, preferences
 from sis_appointments.web import db, make_blueprint, permissions, require_valid
-from sis_appointments.web.forms import ActionForm, PreferencesForm
+from sis_appointments.web.forms import (
+    MAX_REMINDERS,
+    REMINDER_CHOICES,
+    ActionForm,
+    PreferencesForm,
+    lead_words,
+)
 
 bp = make_blueprint("appointments_me", __name__)
 ANYONE = ("student", "staff", "admin")
@@ -20,7 +26,24 @@ def notifications():
     identity = permissions.current_identity()
     items, unread = inbox.listed(db.session(), identity.key, limit=100)
     return render_template("appointments/me/notifications.html", items=items, unread=unread,
-                           zone=permissions.display_zone(identity), form=ActionForm())
+                           zone=permissions.display_zone(identity), form=ActionForm(),
+                           summary=summary, is_student=identity.has_role("student"))
+
+
+# Lines of a stored message the list leaves out: said by the title or the page already.
+_BOILERPLATE = ("Hello ", "Times are shown in ", "Your appointments:", "See this appointment:",
+                "When: ")
+
+
+def summary(item, lines: int = 3) -> list[str]:
+    """A notification's few lines worth showing in the list: what its body says beyond
+    the title (no greeting, zone line, link or time, which the title has)."""
+    body = (item.body or "").strip().splitlines()
+    if body and body[0].strip() and item.title.startswith(body[0].strip()):
+        body = body[1:]  # the headline, the title's first words
+    kept = [line.strip() for line in body if line.strip()
+            and not line.strip().startswith(_BOILERPLATE)]
+    return kept[:lines]
 
 
 @bp.post("/notifications/read")
@@ -32,17 +55,44 @@ def read_all():
     return redirect(url_for("appointments_me.notifications"), 303)
 
 
+# How the preferences page names channels and events.
+CHANNEL_LABELS = {"inapp": "In the app", "email": "Email", "sms": "Text message"}
+EVENT_LABELS = {
+    "booking_created": "A booking is made",
+    "booking_cancelled": "A booking is cancelled",
+    "booking_rescheduled": "A booking is moved to another time",
+    "slot_changed": "An appointment's time or place changes",
+    "waitlist_joined": "You join a waitlist",
+    "waitlist_offered": "A seat is held for you to accept",
+    "waitlist_promoted": "You get a seat from the waitlist",
+    "reminder": "Reminders before an appointment",
+    "digest": "The next day's appointments, the evening before",
+}
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel) or channel.replace("_", " ").capitalize()
+
+
+def event_label(event: str) -> str:
+    return EVENT_LABELS.get(event) or event.replace("_", " ").capitalize()
+
+
 def _grid_form(view):
-    """The preferences form with a checkbox per event and channel."""
+    """The preferences form with a checkbox per event and channel, and the reminder times
+    as choices (the offered ones and any the user has that are not among them)."""
     class Grid(PreferencesForm):
         pass
 
     for event in view["events"]:
         for channel in view["channels"]:
             setattr(Grid, f"{event}__{channel}", BooleanField(
-                f"{event.replace('_', ' ')} by {channel}",
+                f"{event_label(event)}: {channel_label(channel)}",
                 default=channel in view["events"][event]))
-    return Grid()
+    form = Grid()
+    minutes = sorted(set(REMINDER_CHOICES) | set(view["reminder_lead_minutes"]), reverse=True)
+    form.lead_times.choices = [(m, f"{lead_words(m)} before") for m in minutes]
+    return form
 
 
 @bp.route("/preferences", methods=["GET", "POST"], endpoint="preferences")
@@ -52,24 +102,40 @@ def edit_preferences():
     session = db.session()
     view = preferences.view(session, identity)
     form = _grid_form(view)
+    offered = {value for value, _label in form.lead_times.choices}
     if request.method == "GET":
-        form.lead_times.data = ", ".join(str(m) for m in view["reminder_lead_minutes"])
+        form.lead_times.data = list(view["reminder_lead_minutes"])
     elif form.validate_on_submit():
         chosen = {e: [c for c in view["channels"] if form[f"{e}__{c}"].data]
                   for e in view["events"]}
+        leads = list(form.lead_times.data or [])
         try:
-            leads = [int(x) for x in form.lead_times.data.replace(",", " ").split()]
+            if not set(leads) <= offered:
+                raise ValueError
+            if len(leads) > MAX_REMINDERS:
+                form.lead_times.errors = [
+                    f"Choose at most {MAX_REMINDERS} reminder times; nothing was saved."]
+                raise _NotSaved
             preferences.update(session, user=identity, events=chosen,
                                reminder_lead_minutes=leads)
         except ValueError:
-            form.lead_times.errors = ["Write whole numbers of minutes, e.g. 1440, 60."]
+            form.lead_times.errors = ["Choose reminder times from the list; nothing was saved."]
+        except _NotSaved:
+            pass
         except SchedulingError as error:
             form.lead_times.errors = [error.message]
         else:
             flash("Your notification preferences are saved.")
             return redirect(url_for("appointments_me.preferences"), 303)
     return render_template("appointments/me/preferences.html", form=form, view=view,
-                           feed_form=ActionForm())
+                           feed_form=ActionForm(), channel_label=channel_label,
+                           event_label=event_label,
+                           has_feed=inbox.has_feed_token(session, identity.key),
+                           is_student=identity.has_role("student"))
+
+
+class _NotSaved(Exception):
+    """The form's own error is set; nothing is saved."""
 
 
 @bp.post("/feed")

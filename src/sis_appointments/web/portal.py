@@ -80,6 +80,31 @@ def act(form, action, success, back: str, words=lambda error: error.message):
     return redirect(url_for("appointments_portal.index"), 303)
 
 
+def _at(booking, zone) -> str:
+    """'Tue 8 Dec 10:00' in the viewer's zone."""
+    local = booking.slot.start_utc.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def _named(booking) -> str:
+    """'Advising with Dr Lee': the appointment's type and its staff member."""
+    host = sis.users(db.session(), [booking.slot.host_key]).get(booking.slot.host_key)
+    name = getattr(host, "name", None)
+    return f"{booking.slot.type.name} with {name}" if name else booking.slot.type.name
+
+
+def cancelled_words(done, zone) -> str:
+    """'Cancelled: Advising with Dr Lee, Tue 8 Dec 10:00.' (and the late cancellation)."""
+    words = f"Cancelled: {_named(done)}, {_at(done, zone)}."
+    return words + (" It counts as a late cancellation." if done.status == "late_cancelled"
+                    else "")
+
+
+def moved_words(done, zone) -> str:
+    """'Moved: Advising is now Thu 10 Dec 15:00.'"""
+    return f"Moved: {done.slot.type.name} is now {_at(done, zone)}."
+
+
 def own_booking(booking_id: int):
     """The current student's booking; anyone else's does not exist (404)."""
     identity = permissions.current_identity()
@@ -130,8 +155,7 @@ def cancel(booking_id: int):
         return act(form, lambda: booking.cancel(
             db.session(), actor=identity, booking_id=booking_id,
             reason=(form.reason.data or "").strip()),
-            lambda done: ("Cancelled. It counts as a late cancellation."
-                          if done.status == "late_cancelled" else "Cancelled."),
+            lambda done: cancelled_words(done, permissions.display_zone(identity)),
             url_for("appointments_portal.index"), plain)
     if refusal := unchangeable(found):
         flash(refusal, "error")
@@ -158,7 +182,7 @@ def reschedule(booking_id: int):
             return redirect(back, 303)
         return act(form, lambda: booking.reschedule(
             db.session(), actor=identity, booking_id=booking_id, target_slot_id=form.slot.data),
-            "Moved. Your appointment is at its new time.", back, plain)
+            lambda done: moved_words(done, permissions.display_zone(identity)), back, plain)
     if refusal := unchangeable(found):
         flash(refusal, "error")
         return redirect(url_for("appointments_portal.index"), 303)

@@ -9,8 +9,6 @@ flashed message; a refusal comes back to the confirmation, worded with the next 
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -18,13 +16,13 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, Regexp
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
-from sis_appointments.resources import package_path
 from sis_appointments.services.scheduling import availability, booking, queries, waitlist
 from sis_appointments.web import ID, db, permissions, require_valid
 from sis_appointments.web.forms import ActionForm
 from sis_appointments.web.portal import bp
 
 BOOKED = "Booked. It is listed under your upcoming appointments."
+LIMIT_REACHED = "Limit reached"  # a slot's own words; the page says which limit once
 
 
 class BookForm(FlaskForm):
@@ -32,21 +30,6 @@ class BookForm(FlaskForm):
 
     reason = TextAreaField("What would you like to discuss? (optional)", validators=[
         Length(max=500), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
-
-
-@cache
-def _asset_version(name: str) -> str:
-    """A short token that changes with the file (its size and time), for cache busting."""
-    try:
-        found = Path(package_path("static"), name).stat()
-    except OSError:
-        return "0"
-    return f"{found.st_size:x}{int(found.st_mtime):x}"
-
-
-@bp.context_processor
-def _assets():
-    return {"appt_asset_version": _asset_version}
 
 
 def _week_arg() -> date | None:
@@ -65,7 +48,8 @@ def book_page():
     filters = {"type_id": request.args.get("type", type=int),
                "host_key": request.args.get("host") or None,
                "part": request.args.get("part") or None,
-               "show_clashes": request.args.get("clashes") == "1"}
+               "show_clashes": request.args.get("clashes") == "1",
+               "show_limited": request.args.get("limited") == "1"}
     week = availability.book_page(session, identity.key, tz, week=_week_arg(), **filters)
     template = ("appointments/portal/book_list.html" if request.args.get("fragment") == "list"
                 else "appointments/portal/book.html")
@@ -108,6 +92,13 @@ def _hours(week) -> list[int]:
     return [first, last]
 
 
+def _empty_weekend(week) -> list[int]:
+    """Saturday and Sunday (FullCalendar's 6 and 0) when no slot shown falls on them: the
+    week calendar's columns are wider for the days that have slots."""
+    weekdays = {day.weekday() for day, _offers in week.days}
+    return [number for weekday, number in ((5, 6), (6, 0)) if weekday not in weekdays]
+
+
 def _calendar_data(week, filters, types) -> dict:
     """What calendar.js and book.js read (no inline script: a JSON script element)."""
     return {
@@ -116,7 +107,9 @@ def _calendar_data(week, filters, types) -> dict:
         "api": url_for("appointments_api_slots.list_slots"),
         "type": filters["type_id"], "host": filters["host_key"],
         "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
-        "offers": {o.slot.id: {"action": o.action, "reason": o.reason, "kind": o.kind,
+        "hiddenDays": _empty_weekend(week),
+        "offers": {o.slot.id: {"action": o.action, "kind": o.kind,
+                               "reason": LIMIT_REACHED if o.kind == "limit" else o.reason,
                                "where": o.where,
                                "confirm": url_for("appointments_portal.confirm",
                                                   slot_id=o.slot.id)}
@@ -126,7 +119,8 @@ def _calendar_data(week, filters, types) -> dict:
 
 def _offer_or_404(slot_id: int):
     identity = permissions.current_identity()
-    found = availability.offer(db.session(), identity.key, slot_id)
+    found = availability.offer(db.session(), identity.key, slot_id,
+                               tz=permissions.display_zone(identity))
     if found is None:
         abort(404)
     return identity, found
@@ -192,7 +186,8 @@ def _refused(slot_id: int, error: SchedulingError, form):
     """A refusal in plain words with the next step, over the slot as it now is."""
     identity = permissions.current_identity()
     db.session().rollback()
-    found = availability.offer(db.session(), identity.key, slot_id)
+    found = availability.offer(db.session(), identity.key, slot_id,
+                               tz=permissions.display_zone(identity))
     if found is None:
         abort(404)
     words = refusal_words(error, found)

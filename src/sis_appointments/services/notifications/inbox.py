@@ -93,6 +93,11 @@ def revoke_feed_token(session: Session, *, user: SisUser) -> bool:
     return tx.run(session, work)
 
 
+def has_feed_token(session: Session, user_key: str) -> bool:
+    """Whether the user has a calendar address that works (there is one to turn off)."""
+    return session.get(FeedToken, user_key) is not None
+
+
 def feed_user(session: Session, token: str) -> str | None:
     """The user key a feed token belongs to, or None."""
     if not token.startswith(FEED_PREFIX) or len(token) > 100:

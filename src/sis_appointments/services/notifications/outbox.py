@@ -52,12 +52,12 @@ def _recipients(session: Session, event: AppointmentEvent) -> list[tuple[str, st
 
 
 def _moved(data: dict) -> bool:
-    """A slot change students hear of: its time or place changed (not its creation, and not
-    its cancellation, which reaches them as booking_cancelled)."""
+    """A slot change students hear of: its time, place or host changed (not its creation,
+    and not its cancellation, which reaches them as booking_cancelled)."""
     before, after = data.get("before"), data.get("after")
     if not before or not after or after.get("status") == "cancelled":
         return False
-    return any(before.get(k) != after.get(k) for k in ("start", "end", "location"))
+    return any(before.get(k) != after.get(k) for k in ("start", "end", "location", "host_key"))
 
 
 def write(session: Session, event: AppointmentEvent, occurrence: str | None = None) -> int:

@@ -57,17 +57,16 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
     return tx.run(session, work)
 
 
-DIGEST_HOUR = 16  # local time from which a staff member gets tomorrow's digest
-
-
 def queue_digests(session: Session, now: datetime | None = None,
                   default_zone: str = "UTC") -> int:
     """Write each staff member's digest of tomorrow's appointments, in their own zone (the
-    host's directory; ``default_zone`` if it names none), once a day from 16:00 their time;
-    returns how many digests were written."""
+    host's directory; ``default_zone`` if it names none), once a day from the
+    ``digest_hour`` setting (16:00 unless changed) their time; returns how many digests
+    were written."""
     now = now or utcnow()
 
     def work() -> int:
+        digest_hour = settings.get(session, "digest_hour")
         rows = session.execute(select(Slot.host_key, Slot.start_utc, Booking.id)
                                .join(Booking.slot).where(
             Slot.start_utc >= now, Slot.start_utc < now + timedelta(days=3),
@@ -80,7 +79,7 @@ def queue_digests(session: Session, now: datetime | None = None,
             found = sis.person(session, host_key, default_zone)
             tz = zone(found.timezone if found else default_zone)
             local = now.astimezone(tz)
-            if local.hour < DIGEST_HOUR:
+            if local.hour < digest_hour:
                 continue
             tomorrow: date = local.date() + timedelta(days=1)
             ids = [b for start, b in held if start.astimezone(tz).date() == tomorrow]

@@ -22,17 +22,31 @@ ROLE_EVENTS = {
 _BOTH = ["email", "inapp"]
 
 DEFAULTS: dict[str, object] = {
-    # How far ahead recurring series are materialised as slots, in days.
     "horizon_days": 120,
-    # Minutes before an appointment that reminders go out, unless a user chose others.
     "reminder_lead_minutes": [1440, 60],
-    # A reminder missed (e.g. while no worker ran) is still sent this many minutes late.
     "reminder_grace_minutes": 360,
-    # Which events reach students and staff on which channels, unless they chose otherwise.
     "notify_student": {event: _BOTH for event in PERSON_EVENTS if event != "digest"},
     "notify_staff": {"booking_created": _BOTH, "booking_cancelled": _BOTH,
                      "booking_rescheduled": _BOTH, "waitlist_promoted": ["inapp"],
                      "digest": ["email"]},
+    "digest_hour": 16,
+}
+
+# What each setting means, for the people who change it (the settings page shows these).
+MEANINGS: dict[str, str] = {
+    "horizon_days": "How far ahead recurring series are materialised as slots, in days: "
+                    "students can book a series' slots this far ahead at most.",
+    "reminder_lead_minutes": "Minutes before an appointment that reminders go out, unless "
+                             "a user chose others (up to 5, e.g. 1440 and 60: a day and an "
+                             "hour before).",
+    "reminder_grace_minutes": "A reminder missed (e.g. while no worker ran) is still sent "
+                              "this many minutes late; later than that it is dropped.",
+    "notify_student": "Which events reach students on which channels, unless a student "
+                      "chose otherwise.",
+    "notify_staff": "Which events reach staff (the slot's host) on which channels, unless "
+                    "they chose otherwise.",
+    "digest_hour": "The hour (0-23, in each staff member's own time zone) from which staff "
+                   "get the digest of tomorrow's appointments.",
 }
 
 
@@ -70,9 +84,15 @@ def _routing(value) -> dict[str, list[str]]:
     return {event: sorted(set(chans)) for event, chans in value.items()}
 
 
+def _hour(value) -> int:
+    if not _whole(value) or not 0 <= value <= 23:
+        raise InvalidInput("must be a whole hour from 0 to 23")
+    return value
+
+
 VALIDATORS = {"horizon_days": _days, "reminder_lead_minutes": lead_minutes,
               "reminder_grace_minutes": _grace, "notify_student": _routing,
-              "notify_staff": _routing}
+              "notify_staff": _routing, "digest_hour": _hour}
 
 
 GENERATION = "settings"
@@ -105,26 +125,47 @@ def all_settings(session: Session, *, actor: SisUser) -> dict:
     return {key: get(session, key) for key in DEFAULTS}
 
 
-def put(session: Session, *, actor: SisUser, key: str, value) -> None:
-    access.require_admin(actor, "change system settings")
+def _checked(key: str, value):
     if key not in DEFAULTS:
         raise InvalidInput(f"unknown setting {key!r}", code="unknown_setting")
     try:
-        value = VALIDATORS[key](value)
+        return VALIDATORS[key](value)
     except InvalidInput as exc:
-        raise InvalidInput(f"{key} {exc}", code=exc.code) from exc
+        raise InvalidInput(f"{key} {exc}", code=exc.code,
+                           errors={key: [exc.message]}) from exc
 
-    def work():
-        row = session.get(Setting, key)
-        before = None if row is None else {"value": row.value}
-        if row is None:
-            row = Setting(key=key)
-            session.add(row)
-        row.value, row.updated_by = value, actor.key
+
+def put(session: Session, *, actor: SisUser, key: str, value) -> None:
+    put_many(session, actor=actor, values={key: value})
+
+
+def put_many(session: Session, *, actor: SisUser, values: dict) -> list[str]:
+    """Change several settings at once, all or none: every value is validated first (the
+    first refusal is raised, naming its key in ``details``); each setting that changes is
+    audited. Returns the keys that changed."""
+    access.require_admin(actor, "change system settings")
+    checked = {key: _checked(key, value) for key, value in values.items()}
+
+    def work() -> list[str]:
+        changed = []
+        for key, value in checked.items():
+            previous = get(session, key)
+            if value == previous:
+                continue  # as set (or built in) already: nothing to change or audit
+            row = session.get(Setting, key)
+            before = {"value": previous}  # what was in force, the built-in default included
+            if row is None:
+                row = Setting(key=key)
+                session.add(row)
+            row.value, row.updated_by = value, actor.key
+            audit.record(session, actor_key=actor.key, action="setting.changed",
+                         entity_type="setting", entity_id=key, before=before,
+                         after={"value": value})
+            changed.append(key)
         session.memo.pop("settings", None)
-        audit.record(session, actor_key=actor.key, action="setting.changed",
-                     entity_type="setting", entity_id=key, before=before, after={"value": value})
+        return changed
 
-    tx.run(session, work)
-    if session.context.generations:  # after the commit, so no process keeps the old table
+    changed = tx.run(session, work)
+    if changed and session.context.generations:  # after the commit: no process keeps the old
         session.context.generations.bump(GENERATION)
+    return changed

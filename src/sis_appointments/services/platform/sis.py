@@ -40,6 +40,15 @@ def student(session: Session, student_key: str) -> Student | None:
                   lambda: _hook(session).appointments_get_student(student_key=student_key))
 
 
+def search_students(session: Session, query: str, limit: int = 20) -> list[Student]:
+    """Students whose name, email or ID matches ``query`` (the host's look-up), at most
+    ``limit``; nothing for a query shorter than two characters."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    return list(_hook(session).appointments_search_students(query=query, limit=limit) or [])
+
+
 def user(session: Session, user_key: str):
     """A SIS user (staff or student) by key, or None."""
     return _asked(session, "user", user_key,

@@ -1,6 +1,8 @@
 """CSV exports of bookings, slots and attendance for a range, streamed row by row.
 
-Staff export the calendars they manage, admins everyone's. Every cell a spreadsheet could
+Staff export the calendars they manage, admins everyone's. Each host and student key has
+the SIS's name beside it, looked up once per 500 rows (students the user look-up does not
+know are asked of the student look-up, once each). Every cell a spreadsheet could
 take for a formula (starting with =, +, -, @, a tab or a carriage return) is prefixed with
 an apostrophe, so an export opened in Excel or LibreOffice never runs what a student typed.
 """
@@ -11,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -19,8 +22,10 @@ from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.models import AppointmentType, Booking, Slot
 from sis_appointments.services.accounts import access
+from sis_appointments.services.platform import sis
 
 KINDS = ("bookings", "slots", "attendance")
+CHUNK = 500
 MAX_RANGE_DAYS = 3660
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,7 +67,34 @@ def rows(session: Session, *, actor: SisUser, kind: str, start: datetime, end: d
         session, args, status)
 
 
+def _named(session: Session, table: Iterator[list], keys: tuple[int, ...]) -> Iterator[list]:
+    """``table`` with the SIS's name after the key in each column of ``keys`` (header row:
+    ``<column>_name``), names looked up a chunk of rows at a time."""
+    header = next(table)
+    yield _insert(header, keys, lambda i: f"{header[i]}_name")
+    while chunk := list(islice(table, CHUNK)):
+        wanted = {str(row[i]) for row in chunk for i in keys if row[i] is not None}
+        found = sis.users(session, sorted(wanted))
+        names = {k: u.name for k, u in found.items() if u is not None}
+        for key in wanted - names.keys():
+            student = sis.student(session, key)
+            names[key] = student.name if student else ""
+        for row in chunk:
+            yield _insert(row, keys, lambda i, row=row, names=names: names.get(str(row[i]), ""))
+
+
+def _insert(row: list, keys: tuple[int, ...], value) -> list:
+    out = list(row)
+    for i in sorted(keys, reverse=True):
+        out.insert(i + 1, value(i))
+    return out
+
+
 def _bookings(session, args, status):
+    return _named(session, _booking_rows(session, args, status), (3, 8))
+
+
+def _booking_rows(session, args, status):
     query = _filtered(select(Booking).join(Booking.slot).options(
         joinedload(Booking.slot).joinedload(Slot.type)), *args)
     if status:
@@ -79,6 +111,10 @@ def _bookings(session, args, status):
 
 
 def _slots(session, args, status):
+    return _named(session, _slot_rows(session, args, status), (2,))
+
+
+def _slot_rows(session, args, status):
     query = _filtered(select(Slot, AppointmentType.name).join(Slot.type), *args)
     if status:
         query = query.where(Slot.status == status)
@@ -91,6 +127,10 @@ def _slots(session, args, status):
 
 
 def _attendance(session, args, _status):
+    return _named(session, _attendance_rows(session, args), (0,))
+
+
+def _attendance_rows(session, args):
     counts = {k: func.sum(case((Booking.status == k, 1), else_=0)) for k in (
         "attended", "no_show", "excused", "late_cancelled", "cancelled", "confirmed")}
     query = _filtered(select(Booking.student_key, func.count(), *counts.values())

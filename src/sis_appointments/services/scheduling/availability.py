@@ -118,6 +118,9 @@ class Week:
     previous: date | None
     next: date | None
     limits: dict[int, str] = field(default_factory=dict)  # type id -> "limit reached" words
+    # type id -> how many of its slots are hidden because the student reached its limit
+    hidden_limited: dict[int, int] = field(default_factory=dict)
+    type_names: dict[int, str] = field(default_factory=dict)  # of the types in ``limits``
 
     @property
     def offers(self) -> list[Offer]:
@@ -147,9 +150,11 @@ def week_of(day: date) -> date:
 def book_page(session: Session, student_key: str, tz: ZoneInfo, *, week: date | None = None,
               type_id: int | None = None, host_key: str | None = None,
               part: str | None = None, show_clashes: bool = False,
-              now: datetime | None = None) -> Week:
+              show_limited: bool = False, now: datetime | None = None) -> Week:
     """One week (Monday to Sunday in ``tz``) of open slots for a student's book page, up to
-    BOOK_PAGE_HORIZON ahead; a fixed number of statements whatever the number of slots."""
+    BOOK_PAGE_HORIZON ahead; a fixed number of statements whatever the number of slots.
+    Slots that clash, and slots of a type whose limit the student has reached, are hidden
+    (counted) unless ``show_clashes`` or ``show_limited`` asks for them."""
     now = now or utcnow()
     first = week_of(now.astimezone(tz).date())
     last = week_of((now + BOOK_PAGE_HORIZON).astimezone(tz).date())
@@ -163,33 +168,41 @@ def book_page(session: Session, student_key: str, tz: ZoneInfo, *, week: date | 
     start = min(max(week_of(week), first), last)
     begin = max(now, datetime.combine(start, time(0), tz).astimezone(UTC))
     end = datetime.combine(start + timedelta(days=7), time(0), tz).astimezone(UTC)
-    offers = assess(session, student_key, _open_slots(session, begin, end, type_id), now)
+    offers = assess(session, student_key, _open_slots(session, begin, end, type_id), now, tz)
     hosts = {o.slot.host_key: o.host_name for o in offers}
     shown = [o for o in offers if (host_key is None or o.slot.host_key == host_key)
              and _in_part(o.slot, tz, part)]
     hidden = sum(1 for o in shown if o.kind == "clash")
     if not show_clashes:
         shown = [o for o in shown if o.kind != "clash"]
+    limited: dict[int, int] = {}
+    if not show_limited:
+        for o in shown:
+            if o.kind == "limit":
+                limited[o.slot.type_id] = limited.get(o.slot.type_id, 0) + 1
+        shown = [o for o in shown if o.kind != "limit"]
     days: dict[date, list[Offer]] = {}
     for offer in shown:
         days.setdefault(offer.slot.start_utc.astimezone(tz).date(), []).append(offer)
     limits = {o.slot.type_id: o.reason for o in offers if o.kind == "limit"}
+    names = {o.slot.type_id: o.slot.type.name for o in offers if o.kind == "limit"}
     return Week(start, tz, sorted(days.items()), dict(sorted(hosts.items(), key=lambda h: h[1])),
                 hidden if not show_clashes else 0,
                 start - timedelta(days=7) if start > first else None,
-                start + timedelta(days=7) if start < last else None, limits)
+                start + timedelta(days=7) if start < last else None, limits, limited, names)
 
 
 def offer(session: Session, student_key: str, slot_id: int,
-          now: datetime | None = None) -> Offer | None:
-    """One slot as ``book_page`` would show it to the student (None: no such open slot)."""
+          now: datetime | None = None, tz: ZoneInfo | None = None) -> Offer | None:
+    """One slot as ``book_page`` would show it to the student (None: no such open slot);
+    times in its reasons are in ``tz``, the student's display zone (else the type's)."""
     now = now or utcnow()
     slot = session.scalars(select(Slot).options(joinedload(Slot.type))
                            .where(Slot.id == slot_id)
                            .execution_options(populate_existing=True)).first()
     if slot is None:
         return None
-    found = assess(session, student_key, [slot], now)
+    found = assess(session, student_key, [slot], now, tz)
     return found[0] if found else None
 
 
@@ -211,10 +224,12 @@ def _in_part(slot: Slot, tz: ZoneInfo, part: str | None) -> bool:
     return low <= slot.start_utc.astimezone(tz).hour < high
 
 
-def assess(session: Session, student_key: str, slots: list[Slot], now: datetime) -> list[Offer]:
+def assess(session: Session, student_key: str, slots: list[Slot], now: datetime,
+           tz: ZoneInfo | None = None) -> list[Offer]:
     """Each slot with what the student may do with it and, if nothing, why: the rules of
     ``eligibility.check`` read once for all of them (what they hold, their timetable and
-    record), so the page can say so before the click. Booking still checks everything."""
+    record), so the page can say so before the click. Booking still checks everything.
+    Times in the reasons are in ``tz``, the zone the page shows (else the slot type's)."""
     if not slots:
         return []
     waiting = queries.waitlist_lengths(session, [s.id for s in slots])
@@ -230,14 +245,18 @@ def assess(session: Session, student_key: str, slots: list[Slot], now: datetime)
     out = []
     for slot in slots:
         host = getattr(names.get(slot.host_key), "name", None) or slot.host_key
-        action, kind, reason = _judge(slot, held, busy, record, now, waiting.get(slot.id, 0))
+        action, kind, reason = _judge(slot, held, busy, record, now, waiting.get(slot.id, 0),
+                                      tz)
         out.append(Offer(slot, host, waiting.get(slot.id, 0), action, kind, reason))
     return out
 
 
-def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int) -> tuple[str, str, str]:
-    """(action, kind, reason) for one slot; see ``Offer``."""
+def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int,
+           shown_in: ZoneInfo | None = None) -> tuple[str, str, str]:
+    """(action, kind, reason) for one slot; see ``Offer``. Limits count days and weeks in
+    the type's zone; times in the words are in ``shown_in`` (the page's zone)."""
     tz = zone(slot.type.timezone)
+    shown_in = shown_in or tz
     wanted = Interval(slot.start_utc, slot.end_utc)
     if any(h.slot_id == slot.id for h in held):
         return "held", "held", "You have booked this appointment."
@@ -246,7 +265,7 @@ def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int) -> tuple
     for h in held:
         if Interval(h.start_utc, h.end_utc).overlaps(wanted):
             return "none", "clash", (f"You already have {h.name} at "
-                                     f"{h.start_utc.astimezone(tz):%H:%M}.")
+                                     f"{h.start_utc.astimezone(shown_in):%H:%M}.")
     for b in busy:
         if Interval(b.start, b.end).overlaps(wanted):
             return "none", "clash", f"Clashes with {b.label or 'your timetable'}."

@@ -1,9 +1,11 @@
 """Conflicts over a date range, with their parties, and their resolutions.
 
 Kinds: ``host_overlap`` (a host's slots overlap, buffers included), ``location_overlap``,
-``student_overlap`` (a student holds overlapping bookings) and ``student_busy`` (a booking
-overlaps the student's timetable). Resolutions: cancel a slot or a booking (their own
-services), move a slot's bookings to another slot, or keep the conflict with a reason.
+``student_overlap`` (a student holds overlapping bookings), ``student_busy`` (a booking
+overlaps the student's timetable) and ``off_availability`` (a slot of a series moved off the
+time the series publishes, by an edit of that slot alone). Resolutions: cancel a slot or a
+booking (their own services), move a slot's bookings to another slot, or keep the conflict
+with a reason.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.contract import SisUser
-from sis_appointments.domain.errors import Conflict, InvalidInput, SchedulingError
+from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, SchedulingError
 from sis_appointments.domain.slots import Interval, overlapping_pairs
+from sis_appointments.domain.timezones import zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     Booking,
@@ -28,7 +31,8 @@ from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, sis, tx
 from sis_appointments.services.scheduling import booking, eligibility, seats, slots, waitlist
 
-KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy")
+KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy",
+         "off_availability")
 MAX_RANGE = timedelta(days=366)  # the widest range one conflict query may scan
 # What each resolution needs besides the action (``resolve``).
 RESOLUTIONS = {"cancel_slot": ("slot_id",), "cancel_booking": ("booking_id",),
@@ -44,8 +48,11 @@ class ConflictItem:
     parties: dict = field(default_factory=dict)
 
 
-def find(session: Session, start: datetime, end: datetime) -> list[ConflictItem]:
-    """Every conflict among open slots and active bookings starting in [start, end)."""
+def find(session: Session, start: datetime, end: datetime, *,
+         hosts: list[str] | None = None, timetable: bool = True) -> list[ConflictItem]:
+    """Every conflict among open slots and active bookings starting in [start, end); with
+    ``hosts``, those touching a slot of one of them; ``timetable=False`` leaves out the
+    clashes with students' timetables (asked of the SIS student by student)."""
     found: list[ConflictItem] = []
     open_slots = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
         Slot.status == "open", Slot.start_utc < end, Slot.end_utc > start)).all()
@@ -61,6 +68,13 @@ def find(session: Session, start: datetime, end: datetime) -> list[ConflictItem]
             for a, b in overlapping_pairs(members):
                 ids = tuple(sorted((a.id, b.id)))
                 found.append(ConflictItem(kind, _subject(ids), ids, parties={party: key}))
+    for s in open_slots:
+        if s.series_id is not None and s.occurrence_local is not None:
+            local = s.start_utc.astimezone(zone(s.timezone)).replace(tzinfo=None)
+            if local != s.occurrence_local:
+                found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
+                                          parties={"host_key": s.host_key,
+                                                   "published": s.occurrence_local.isoformat()}))
     held = session.scalars(select(Booking).join(Booking.slot).options(
         joinedload(Booking.slot)).where(
         Booking.status.in_(ACTIVE_BOOKING_STATUSES), Slot.status == "open",
@@ -69,29 +83,36 @@ def find(session: Session, start: datetime, end: datetime) -> list[ConflictItem]
     for b in held:
         by_student.setdefault(b.student_key, []).append((b, Interval(b.slot.start_utc,
                                                                      b.slot.end_utc)))
+    host_of = {s.id: s.host_key for s in open_slots} | {b.slot_id: b.slot.host_key
+                                                        for b in held}
     for student_key, members in by_student.items():
         for a, b in overlapping_pairs(members):
             ids = tuple(sorted((a.id, b.id)))
             found.append(ConflictItem("student_overlap", _subject(ids),
                                       tuple(sorted((a.slot_id, b.slot_id))), ids,
                                       {"student_key": student_key}))
-        for b, interval in members:
+        for b, interval in members if timetable else ():
             for busy in sis.busy_times(session, student_key, interval.start, interval.end):
                 found.append(ConflictItem("student_busy", _subject((b.id,)), (b.slot_id,),
                                           (b.id,), {"student_key": student_key,
                                                     "busy": busy.label}))
     kept = {(o.kind, o.subject) for o in session.scalars(select(ConflictOverride))}
-    return [c for c in found if (c.kind, c.subject) not in kept]
+    return [c for c in found if (c.kind, c.subject) not in kept and (
+        hosts is None or any(host_of.get(s) in hosts for s in c.slot_ids))]
 
 
 def find_for(session: Session, *, actor: SisUser, start: datetime,
              end: datetime) -> list[ConflictItem]:
-    """``find``, for staff, over at most ``MAX_RANGE``."""
+    """``find``, for staff, over at most ``MAX_RANGE``: those touching the calendars the
+    actor manages (all for admins)."""
     access.require_staff(actor, "see and resolve conflicts")
+    if end <= start:
+        raise InvalidInput("the range must end after it starts", code="bad_range",
+                           errors={"end": ["Must be after start."]})
     if end - start > MAX_RANGE:
         raise InvalidInput(f"a range may span at most {MAX_RANGE.days} days",
                            code="range_too_long")
-    return find(session, start, end)
+    return find(session, start, end, hosts=access.managed_hosts(session, actor))
 
 
 def resolve(session: Session, *, actor: SisUser, action: str, reason: str = "",
@@ -131,6 +152,7 @@ def override(session: Session, *, actor: SisUser, kind: str, subject: str,
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="bad_kind")
     if not (reason or "").strip():
         raise InvalidInput("keeping a conflict needs a reason", code="reason_required")
+    _require_manages_subject(session, actor, kind, subject)
 
     def work() -> ConflictOverride:
         row = ConflictOverride(kind=kind, subject=subject, reason=reason.strip(),
@@ -141,6 +163,22 @@ def override(session: Session, *, actor: SisUser, kind: str, subject: str,
         return row
 
     return tx.run(session, work)
+
+
+def _require_manages_subject(session: Session, actor: SisUser, kind: str,
+                             subject: str) -> None:
+    """Staff keep only conflicts touching a calendar they manage."""
+    ids = [int(i) for i in subject.split(",") if i.strip().isdigit()]
+    if not ids:
+        raise InvalidInput("subject names the slots or bookings of the conflict",
+                           code="bad_subject")
+    if kind.startswith("student_"):
+        hosts = session.scalars(select(Slot.host_key).join(Booking, Booking.slot_id == Slot.id)
+                                .where(Booking.id.in_(ids))).all()
+    else:
+        hosts = session.scalars(select(Slot.host_key).where(Slot.id.in_(ids))).all()
+    if not any(access.can_manage_host(session, actor, h) for h in set(hosts)):
+        raise Forbidden("you cannot manage these calendars")
 
 
 def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slot_id: int,
@@ -189,3 +227,45 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
         return moving
 
     return tx.run(session, work)
+
+
+SUGGEST_WITHIN = timedelta(days=14)  # how far from a slot a free slot is suggested
+
+
+def suggestions(session: Session, items: list[ConflictItem], *, limit: int = 3,
+                now: datetime | None = None) -> dict[int, list[Slot]]:
+    """For each slot of ``items``: up to ``limit`` open future slots of the same type and
+    host with room for its bookings, nearest in time first (two statements)."""
+    now = now or utcnow()
+    ids = sorted({i for c in items for i in c.slot_ids})
+    if not ids:
+        return {}
+    involved = session.scalars(select(Slot).where(Slot.id.in_(ids))).all()
+    starts = [s.start_utc for s in involved]
+    candidates = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
+        Slot.status == "open", Slot.start_utc > now,
+        Slot.type_id.in_({s.type_id for s in involved}),
+        Slot.start_utc >= min(starts) - SUGGEST_WITHIN,
+        Slot.start_utc <= max(starts) + SUGGEST_WITHIN)).all()
+    out = {}
+    for slot in involved:
+        fits = [c for c in candidates if c.id not in ids and c.type_id == slot.type_id
+                and c.host_key == slot.host_key and c.remaining >= slot.booked
+                and abs(c.start_utc - slot.start_utc) <= SUGGEST_WITHIN]
+        out[slot.id] = sorted(fits, key=lambda c: abs(c.start_utc - slot.start_utc))[:limit]
+    return out
+
+
+def involved(session: Session, items: list[ConflictItem]
+             ) -> tuple[dict[int, Slot], dict[int, Booking]]:
+    """The slots and bookings ``items`` name, by id (two statements), and their people
+    asked of the SIS at once."""
+    slot_ids = {i for c in items for i in c.slot_ids}
+    booking_ids = {i for c in items for i in c.booking_ids}
+    found_slots = {s.id: s for s in session.scalars(select(Slot).options(
+        joinedload(Slot.type)).where(Slot.id.in_(slot_ids)))} if slot_ids else {}
+    found_bookings = {b.id: b for b in session.scalars(select(Booking).where(
+        Booking.id.in_(booking_ids)))} if booking_ids else {}
+    sis.users(session, {s.host_key for s in found_slots.values()}
+              | {b.student_key for b in found_bookings.values()})
+    return found_slots, found_bookings

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from sis_appointments.contract import SisUser
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     AppointmentType,
@@ -17,8 +16,6 @@ from sis_appointments.models import (
     utcnow,
 )
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
-from sis_appointments.services.accounts import access
-from sis_appointments.services.platform import sis
 from sis_appointments.services.scheduling import seats
 
 
@@ -37,29 +34,6 @@ def student_bookings(
     upcoming = [b for b in rows if b.slot.end_utc > now]
     past = [b for b in reversed(rows) if b.slot.end_utc <= now]
     return upcoming, past
-
-
-DASHBOARD_WINDOW = timedelta(days=7)  # how far ahead the staff dashboard looks
-
-
-def dashboard_slots(session: Session, actor: SisUser,
-                    now: datetime | None = None) -> tuple[list[Slot], list[str] | None]:
-    """Open slots of the next week on the calendars ``actor`` manages (their own, those a
-    grant gives them, all for admins), earliest first, with the hosts looked at (None: all)."""
-    now = now or utcnow()
-    hosts = access.managed_hosts(session, actor)
-    query = (
-        select(Slot)
-        .options(joinedload(Slot.type))
-        .where(Slot.start_utc >= now, Slot.start_utc < now + DASHBOARD_WINDOW,
-               Slot.status == "open")
-        .order_by(Slot.start_utc, Slot.id)
-    )
-    if hosts is not None:
-        query = query.where(Slot.host_key.in_(hosts))
-    found = list(session.scalars(query))
-    sis.users(session, {s.host_key for s in found})  # the page names them: ask once
-    return found, hosts
 
 
 def student_waitlist(session: Session, student_key: str) -> list[tuple[WaitlistEntry, int]]:
@@ -83,12 +57,17 @@ def active_types(session: Session) -> list[AppointmentType]:
 
 def slot_range(session: Session, start: datetime, end: datetime, *, type_id=None,
                host_key=None, location=None, available_only=False, after=None,
-               limit=100) -> list[tuple[Slot, int]]:
+               limit=100, host_keys=None, open_only=False) -> list[tuple[Slot, int]]:
     """Slots starting in [start, end) in (start, id) order, after a cursor position, each
-    with the length of its waitlist (one statement)."""
+    with the length of its waitlist (one statement). ``host_keys``: any of these hosts;
+    ``open_only``: not cancelled."""
     query = (select(Slot, seats.waiting_count(Slot.id))
              .where(Slot.start_utc >= start, Slot.start_utc < end)
              .order_by(Slot.start_utc, Slot.id).limit(limit))
+    if host_keys is not None:
+        query = query.where(Slot.host_key.in_(list(host_keys)))
+    if open_only:
+        query = query.where(Slot.status == "open")
     for column, value in ((Slot.type_id, type_id), (Slot.host_key, host_key),
                           (Slot.location, location)):
         if value is not None:

@@ -94,8 +94,9 @@ def materialise(session: Session, series: Series, now: datetime, *, strict: bool
         found = slots.clashes(session, slot_type, series.host_key, series.location,
                               occurrence.start, occurrence.end)
         if found and strict:
-            raise Conflict(f"the occurrence on {occurrence.local_start:%Y-%m-%d %H:%M} collides "
-                           f"with {len(found)} other slot(s)", code="slot_overlap", clashes=found)
+            raise Conflict(f"the occurrence on {occurrence.local_start:%Y-%m-%d %H:%M} "
+                           f"({series.timezone}) collides with {len(found)} other slot(s)",
+                           code="slot_overlap", clashes=found)
         if found:
             skipped.append(occurrence.local_start)
             audit.record(session, actor_key=None, action="series.occurrence_skipped",

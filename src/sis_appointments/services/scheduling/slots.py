@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from sis_appointments.contract import AppointmentEvent, SisUser
 from sis_appointments.domain import slots as domain_slots
 from sis_appointments.domain.errors import Conflict, InvalidInput
+from sis_appointments.domain.timezones import format_local, zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
     AppointmentType,
@@ -48,12 +49,31 @@ def clashes(session: Session, slot_type: AppointmentType, host_key: str,
             ignore: Iterable[int] = ()) -> list[dict]:
     """Open slots that a new slot [start, end) would collide with: the host's (buffers
     included) and the location's."""
-    mine = footprint(slot_type, start, end)
+    return clashes_many(session, slot_type, host_key, location,
+                        [domain_slots.Interval(start, end)], ignore)[0]
+
+
+def clashes_many(session: Session, slot_type: AppointmentType, host_key: str,
+                 location: str | None, intervals: list[domain_slots.Interval],
+                 ignore: Iterable[int] = ()) -> list[list[dict]]:
+    """``clashes`` for each of several new slots, asked of the database once."""
+    if not intervals:
+        return []
+    span = domain_slots.Interval(min(i.start for i in intervals),
+                                 max(i.end for i in intervals))
+    reach = footprint(slot_type, span.start, span.end)
     near = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
         Slot.status == "open", Slot.id.not_in(list(ignore)),
         or_(Slot.host_key == host_key, and_(Slot.location == location, location is not None)),
-        Slot.start_utc < mine.end + MAX_BUFFER, Slot.end_utc > mine.start - MAX_BUFFER,
+        Slot.start_utc < reach.end + MAX_BUFFER, Slot.end_utc > reach.start - MAX_BUFFER,
     )).all()
+    return [_clashes_with(near, slot_type, host_key, location, i.start, i.end)
+            for i in intervals]
+
+
+def _clashes_with(near: list[Slot], slot_type: AppointmentType, host_key: str,
+                  location: str | None, start: datetime, end: datetime) -> list[dict]:
+    mine = footprint(slot_type, start, end)
     found = []
     for other in near:
         if other.host_key == host_key and footprint(other.type, other.start_utc,
@@ -90,21 +110,16 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         slot_type = load_type(session, type_id)
         access.require_manage_host(session, actor, host_key)
         check_host(slot_type, host_key)
-        if split:
-            intervals = domain_slots.split(
-                start, end, timedelta(minutes=slot_type.duration_minutes),
-                timedelta(minutes=slot_type.buffer_before_minutes),
-                timedelta(minutes=slot_type.buffer_after_minutes))
-        else:
-            intervals = [domain_slots.Interval(start, end)]
+        intervals = planned(slot_type, start, end, split)
         place = location or slot_type.location
         seats.lock_people(session, f"host:{host_key}", f"location:{place}")
         made = []
-        for interval in intervals:
-            found = clashes(session, slot_type, host_key, place, interval.start, interval.end)
+        found_all = clashes_many(session, slot_type, host_key, place, intervals)
+        for interval, found in zip(intervals, found_all, strict=True):
             if found:
-                raise Conflict(f"the slot at {interval.start:%Y-%m-%d %H:%M} UTC collides with "
-                               f"{len(found)} other slot(s)", code="slot_overlap", clashes=found)
+                when = format_local(interval.start, zone(slot_type.timezone))
+                raise Conflict(f"the slot at {when} collides with {len(found)} other slot(s)",
+                               code="slot_overlap", clashes=found)
             slot = Slot(type=slot_type, host_key=host_key, location=place,
                         start_utc=interval.start, end_utc=interval.end,
                         timezone=slot_type.timezone, capacity=capacity or slot_type.capacity)
@@ -119,6 +134,17 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
         return made
 
     return tx.run(session, work)
+
+
+def planned(slot_type: AppointmentType, start: datetime, end: datetime,
+            split: bool = True) -> list[domain_slots.Interval]:
+    """The slots a one-off range [start, end) makes: one, or split by the type's duration
+    and buffers."""
+    if not split:
+        return [domain_slots.Interval(start, end)]
+    return domain_slots.split(start, end, timedelta(minutes=slot_type.duration_minutes),
+                              timedelta(minutes=slot_type.buffer_before_minutes),
+                              timedelta(minutes=slot_type.buffer_after_minutes))
 
 
 def load_slot(session: Session, slot_id: int) -> Slot:
@@ -225,6 +251,42 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
         slot.status = "cancelled"
         audit.record(session, actor_key=actor.key, action="slot.cancelled", entity_type="slot",
                      entity_id=slot.id, before=before, after=snapshot(slot), reason=reason)
+        events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
+                                                  {"slot_id": slot.id, "before": before,
+                                                   "after": snapshot(slot)}))
+        return slot
+
+    return tx.run(session, work)
+
+
+def reassign(session: Session, *, actor: SisUser, slot_id: int, host_key: str) -> Slot:
+    """Give a slot (with its bookings and waitlist) to another host of its type, if their
+    calendar is free then; the students are told of the change."""
+
+    def work() -> Slot:
+        slot = load_slot(session, slot_id)
+        access.require_manage_host(session, actor, slot.host_key)
+        access.require_manage_host(session, actor, host_key)
+        check_host(slot.type, host_key)
+        if slot.status != "open":
+            raise Conflict("only an open slot can be given to another host", code="slot_closed")
+        if host_key == slot.host_key:
+            return slot
+        seats.lock_people(session, f"host:{host_key}")
+        seats.lock_slots(session, [slot.id])
+        session.refresh(slot)
+        found = [c for c in clashes(session, slot.type, host_key, None, slot.start_utc,
+                                    slot.end_utc, ignore=[slot.id])
+                 if c["kind"] == "host_overlap"]
+        if found:
+            raise Conflict(f"{host_key}'s calendar is not free then", code="slot_overlap",
+                           clashes=found)
+        before = snapshot(slot)
+        slot.host_key = host_key
+        slot.version += 1
+        session.flush()
+        audit.record(session, actor_key=actor.key, action="slot.reassigned", entity_type="slot",
+                     entity_id=slot.id, before=before, after=snapshot(slot))
         events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
                                                   {"slot_id": slot.id, "before": before,
                                                    "after": snapshot(slot)}))

@@ -36,7 +36,12 @@ export async function refreshList() {
     // Keep the focus on the same slot's row when it was in the list.
     const focused = list.contains(document.activeElement)
       ? document.activeElement.closest("[data-slot-id]")?.dataset.slotId : null;
+    const view = document.getElementById("appt-calendar-view");
+    const inCalendar = view && view.contains(document.activeElement) ? document.activeElement
+      : null;
+    placeCalendar(fresh);
     list.replaceWith(fresh);
+    if (inCalendar && document.contains(inCalendar)) inCalendar.focus();
     if (focused) focusSlot(focused);
     document.dispatchEvent(new CustomEvent("appt:list-refreshed"));
   } catch (error) {
@@ -44,7 +49,48 @@ export async function refreshList() {
   }
 }
 
+// The calendar sits in the list's place for it, below the week's title, navigation and
+// notices (the list is refetched as a whole; the calendar moves into the fresh one).
+function placeCalendar(list) {
+  const view = document.getElementById("appt-calendar-view");
+  const place = list && list.querySelector("[data-appt-calendar-place]");
+  if (view && place && view.parentElement !== place) place.append(view);
+}
+
+placeCalendar(document.getElementById("appt-book-list"));
+
+function calendarShown() {
+  return page && page.dataset.view === "calendar";
+}
+
+// The slot's event in the calendar, else the calendar itself. After a booking the events
+// are fetched again and re-rendered: for a few seconds, when the slot's event comes back
+// while the focus is lost (on the body or the calendar), the focus moves to it.
+let pendingFocus = null;
+
+function focusCalendarSlot(id) {
+  pendingFocus = id ? { id: String(id), until: Date.now() + 5000 } : null;
+  const event = id && document.querySelector(`#appt-calendar a[href*="/slots/${id}/"]`);
+  if (event) {
+    event.focus();
+    return true;
+  }
+  const view = document.getElementById("appt-calendar-view");
+  if (view) view.focus();
+  return false;
+}
+
+document.addEventListener("appt:event-mounted", (message) => {
+  const { id, element } = message.detail;
+  if (!pendingFocus || pendingFocus.id !== id || Date.now() > pendingFocus.until) return;
+  const active = document.activeElement;
+  const lost = !active || active === document.body
+    || active === document.getElementById("appt-calendar-view") || !document.contains(active);
+  if (lost && !(dialog && dialog.open)) element.focus();
+});
+
 function focusSlot(id) {
+  if (calendarShown()) return focusCalendarSlot(id);
   const item = document.querySelector(`#appt-book-list [data-slot-id="${id}"]`);
   if (!item) return false;
   let target = item.querySelector("a, button");
@@ -80,11 +126,17 @@ function showInDialog(html) {
   dialog.querySelector("[data-appt-dialog-body]").innerHTML = html;
 }
 
+// On a phone the sheet's reason field would open the on-screen keyboard over the Confirm
+// button: the sheet's heading takes the focus there instead.
+const sheet = window.matchMedia("(max-width: 47.99rem), (pointer: coarse)");
+
 function focusDialog() {
-  // The first of these there is: a refusal, the reason field, the confirm button, the
-  // closing words, the heading.
-  const first = ["[role=alert]", "textarea", "form button", "[data-appt-done]", "h2"]
-    .map((selector) => dialog.querySelector(selector)).find(Boolean);
+  // The first of these there is: a refusal, the reason field (not on a phone), the confirm
+  // button, the closing words, the heading.
+  const order = sheet.matches
+    ? ["[role=alert]", "[data-appt-done]", "h2"]
+    : ["[role=alert]", "textarea", "form button", "[data-appt-done]", "h2"];
+  const first = order.map((selector) => dialog.querySelector(selector)).find(Boolean);
   if (first) {
     if (!first.matches("textarea, button")) first.setAttribute("tabindex", "-1");
     first.focus();
@@ -99,12 +151,23 @@ if (dialog) {
   dialog.addEventListener("close", () => {
     // Back to what opened the dialog or, if the list was refetched meanwhile, to the same
     // slot's row.
-    if (opener && document.contains(opener)) {
+    const inCalendar = opener && opener.closest && opener.closest("#appt-calendar");
+    if (inCalendar) {
+      const id = opener.getAttribute("href")?.match(/slots\/(\d+)\//)?.[1];
+      if (document.contains(opener) && opener.getClientRects().length) {
+        opener.focus();
+        pendingFocus = id ? { id, until: Date.now() + 5000 } : null;
+      } else {
+        focusCalendarSlot(id);
+      }
+    } else if (opener && document.contains(opener) && opener.getClientRects().length) {
       opener.focus();
     } else if (opener) {
       const id = opener.closest("[data-slot-id]")?.dataset.slotId
         || opener.getAttribute("href")?.match(/slots\/(\d+)\//)?.[1];
-      if (id) focusSlot(id);
+      if (!id || !focusSlot(id)) {
+        if (calendarShown()) focusCalendarSlot(null);
+      }
     }
     opener = null;
   });

@@ -37,19 +37,42 @@ function span(text, className) {
 
 // What an event shows, and (in visually hidden parts) the rest of its accessible name:
 // "Tuesday 8 December, 10:00 to 10:30, Advising with Dr Lee, 2 of 3 seats free".
-function eventContent(event, zone) {
+// In the week grid an event is narrow: its start time, the type and host wrap below, and
+// the seats (or "Booked" for the student's own) stay visible. In a list view FullCalendar
+// shows the time in a column of its own, so the event's time is only read out.
+function eventContent(event, zone, listed) {
   const { slot, offer, typeName, hostName } = event.extendedProps;
   const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
     month: "long", timeZone: zone }).format(new Date(slot.start));
-  const after = [seats(slot)];
+  const held = offer.action === "held";
+  const status = held ? "Booked by you" : seats(slot);
+  const after = [];
   if (offer.action === "waitlist") after.push("join the waitlist");
-  if (offer.reason) after.push(offer.reason);
+  if (offer.reason && !held) after.push(offer.reason);
+  const rest = after.length ? `, ${after.join(", ")}` : "";
   const frame = span("", "appt-event-text");
-  frame.append(span(`${day}, `, "appt-sr"),
-    span(`${local(slot.start, zone)} to ${local(slot.end, zone)}`, "appt-event-time"),
-    span(", ", "appt-sr"), span(`${typeName} with ${hostName}`, "appt-event-title"),
-    span(`, ${after.join(", ")}`, "appt-sr"));
+  if (listed) {
+    frame.append(span(`${day}, ${local(slot.start, zone)} to ${local(slot.end, zone)}, `,
+      "appt-sr"), span(`${typeName} with ${hostName}`, "appt-event-title"),
+    span(", ", "appt-sr"), span(status, "appt-event-seats"), span(rest, "appt-sr"));
+    return frame;
+  }
+  // The grid: "10:00", "Advising with Dr Lee" (cut to the width), "2 free" / "Full" /
+  // "Booked"; the accessible name is the whole sentence.
+  const short = held ? "Booked" : slot.remaining > 0 ? `${slot.remaining} free` : "Full";
+  const seen = [span(local(slot.start, zone), "appt-event-time"),
+    span(`${typeName} with ${hostName}`, "appt-event-title"), span(short, "appt-event-seats")];
+  for (const part of seen) part.setAttribute("aria-hidden", "true");
+  frame.append(span(`${day}, ${local(slot.start, zone)} to ${local(slot.end, zone)}, `
+    + `${typeName} with ${hostName}, ${status}${rest}`, "appt-sr"), ...seen);
   return frame;
+}
+
+// The student's own booking is "held" (its own colour, not the orange of a full slot).
+function classes(offer, remaining) {
+  const kind = offer.kind || offer.action;
+  if (kind === "held") return ["appt-event", "appt-event--held"];
+  return ["appt-event", `appt-event--${kind}`, remaining > 0 ? "appt-event--open" : "appt-event--full"];
 }
 
 async function fetchSlots(_info, success, failure) {
@@ -75,8 +98,7 @@ async function fetchSlots(_info, success, failure) {
           id: String(slot.id), start: slot.start.slice(0, 19), end: slot.end.slice(0, 19),
           title: `${page.types[slot.type_id] || "Appointment"}, ${page.hosts[slot.host] || slot.host}`,
           url: offer.confirm,
-          classNames: [`appt-event`, `appt-event--${offer.kind || offer.action}`,
-            slot.remaining > 0 ? "appt-event--open" : "appt-event--full"],
+          classNames: classes(offer, slot.remaining),
           extendedProps: { slot, offer, typeName: page.types[slot.type_id] || "Appointment",
             hostName: page.hosts[slot.host] || slot.host },
         });
@@ -107,8 +129,9 @@ function render() {
     height: "auto",
     expandRows: true,
     slotEventOverlap: false,
-    eventMaxStack: 2, // parallel slots beyond two fold into "+N more"
-    moreLinkHint: (count) => `Show ${count} more slots at this time`,
+    // No "+N more" folding: every slot is an event of its own, in the tab order in time
+    // order (a popover's contents were out of reach of the keyboard).
+    hiddenDays: page.hiddenDays || [],
     validRange: { start: page.start, end: page.end },
     eventTimeFormat: { ...timeFormat },
     slotLabelFormat: { ...timeFormat },
@@ -116,17 +139,16 @@ function render() {
     noEventsContent: "No open slots this week",
     events: fetchSlots,
     eventContent(info) {
-      return { domNodes: [eventContent(info.event, page.zone)] };
+      return { domNodes: [eventContent(info.event, page.zone, info.view.type.startsWith("list"))] };
     },
     eventDidMount(info) {
       const target = info.el.tagName === "A" ? info.el : info.el.querySelector("a") || info.el;
+      document.dispatchEvent(new CustomEvent("appt:event-mounted",
+        { detail: { id: info.event.id, element: target } }));
       if (target.tagName !== "A") {
         target.setAttribute("role", "button");
         target.setAttribute("tabindex", "0");
       }
-    },
-    moreLinkDidMount(info) {
-      info.el.setAttribute("role", "button"); // a link without href that opens a popover
     },
     eventClick(info) {
       info.jsEvent.preventDefault();
@@ -174,7 +196,6 @@ document.addEventListener("appt:slot.availability", (message) => {
   }
   event.setExtendedProp("slot", slot);
   event.setExtendedProp("offer", offer);
-  event.setProp("classNames", ["appt-event", `appt-event--${offer.kind || offer.action}`,
-    remaining > 0 ? "appt-event--open" : "appt-event--full"]);
+  event.setProp("classNames", classes(offer, remaining));
 });
 export { refetch };

@@ -1,4 +1,4 @@
-"""The audit log, newest first (admins)."""
+"""The audit log, newest first (admins: all; other staff: the calendars they manage)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas.common import Instant, Strict, page_of
 
 blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",
-                description="The audit log (admins)")
+                description="The audit log (admins: all; staff: their calendars)")
 
 
 class AuditQuery(Strict):
     entity_type = fields.String(validate=validate.Length(max=32))
+    action = fields.String(validate=validate.Length(max=64))
+    request_id = fields.String(validate=validate.Length(max=64))
+    since = Instant()
+    until = Instant()
     entity_id = fields.String(validate=validate.Length(max=64))
     actor = fields.String(validate=validate.Length(max=64))
     cursor = fields.String(validate=validate.Length(max=100))
@@ -43,8 +47,12 @@ AuditPage = page_of("AuditPage", AuditOut)
 @blp.arguments(AuditQuery, location="query")
 @blp.response(200, AuditPage)
 def list_audit(query):
-    """Audit entries, newest first (admins only)."""
+    """Audit entries, newest first: admins read every entry, other staff those about the
+    slots, series, bookings and waitlists of the calendars they manage. ``since`` is
+    inclusive, ``until`` exclusive."""
     found = audit.page(db.session(), actor=actor(), entity_type=query.get("entity_type"),
                        entity_id=query.get("entity_id"), actor_key=query.get("actor"),
+                       action=query.get("action"), request_id=query.get("request_id"),
+                       since=query.get("since"), until=query.get("until"),
                        after=paging.decode(query.get("cursor")), limit=query["limit"] + 1)
     return paging.page(found, lambda e: (e.at, e.id), query["limit"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -82,6 +84,16 @@ class BatchOut(Schema):
     results = fields.List(fields.Nested(Report))
 
 
+def _iso(value):
+    """A result with its times as ISO 8601 with their offset, as every other answer gives
+    them (``fields.Raw`` would leave them to Flask's RFC 1123 dates)."""
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 @blp.route("", methods=["POST"])
 @blp.arguments(BatchIn)
 @blp.response(200, BatchOut)
@@ -106,6 +118,8 @@ def run_batch(body):
         session, [lambda f=f, b=b: f(session, who, b) for f, b in parsed],
         all_or_nothing=body["mode"] == "all_or_nothing")
     for report in reports:
+        if "result" in report:
+            report["result"] = _iso(report["result"])
         if "error" in report:
             error = report["error"]
             report["error"] = {"type": f"urn:sis-appointments:problem:{error.code}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, stream_with_context
 from flask_smorest import Blueprint
 
 from sis_appointments.services.reports import exports
@@ -16,8 +16,9 @@ blp = Blueprint("appointments_api_exports", __name__, url_prefix="/exports",
 
 
 def _export(kind: str, query) -> Response:
-    """Streamed after the request's context has ended, so the rows are read with a session
-    of their own, closed when the last row is sent (or the client goes away)."""
+    """Streamed after the view returned, so the rows are read with a session of their own,
+    closed when the last row is sent (or the client goes away); the request's context stays
+    while it streams, for the SIS's name look-ups."""
     session = current_app.extensions["sis_appointments"].sessionmaker()
     try:
         table = exports.rows(session, actor=actor(), kind=kind, start=query["start"],
@@ -34,7 +35,7 @@ def _export(kind: str, query) -> Response:
             session.close()
 
     name = f"{kind}-{query['start']:%Y%m%d}-{query['end']:%Y%m%d}.csv"
-    return Response(body(), mimetype="text/csv",
+    return Response(stream_with_context(body()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

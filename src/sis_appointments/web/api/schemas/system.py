@@ -46,3 +46,4 @@ class SettingsOut(Schema):
     reminder_grace_minutes = fields.Integer()
     notify_student = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     notify_staff = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    digest_hour = fields.Integer()

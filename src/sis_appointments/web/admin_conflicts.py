@@ -1,0 +1,101 @@
+"""Conflicts as a page: what clashes on the calendars the viewer manages over a range, and
+resolving each by cancelling, moving the bookings to a suggested free slot, or keeping it
+with a reason (services/scheduling/conflicts.py; every resolution is audited there)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp
+
+from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
+from sis_appointments.models import utcnow
+from sis_appointments.services.scheduling import conflicts
+from sis_appointments.web import db, permissions
+from sis_appointments.web.admin import bp, page
+
+page("Conflicts", "appointments_admin.conflicts", order=40)
+
+DEFAULT_DAYS = 30
+KIND_LABELS = {"host_overlap": "A host's slots overlap",
+               "location_overlap": "Two slots share a place at the same time",
+               "student_overlap": "A student is booked twice at the same time",
+               "student_busy": "A booking clashes with the student's timetable",
+               "off_availability": "A slot was moved off its series' published time"}
+DONE = {"cancel_slot": "The slot is cancelled; its students are told.",
+        "cancel_booking": "The booking is cancelled; the student is told.",
+        "move": "The bookings are moved; the students are told.",
+        "override": "The conflict is kept; it leaves the list."}
+ROW_ID = [Optional(), NumberRange(1, 2147483647)]
+
+
+class ResolveForm(FlaskForm):
+    action = HiddenField(validators=[AnyOf(list(conflicts.RESOLUTIONS))])
+    slot_id = IntegerField(validators=ROW_ID)
+    booking_id = IntegerField(validators=ROW_ID)
+    target_slot_id = IntegerField("Move the bookings to", validators=ROW_ID)
+    kind = HiddenField(validators=[Optional(), AnyOf(list(conflicts.KINDS))])
+    subject = HiddenField(validators=[Optional(), Length(max=200)])
+    reason = StringField("Reason", validators=[
+        Length(max=1000), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
+
+
+def _range() -> tuple[date, int]:
+    try:
+        start = date.fromisoformat(request.args.get("start", ""))
+    except ValueError:
+        start = None
+    days = request.args.get("days", type=int) or DEFAULT_DAYS
+    return start, max(1, min(days, conflicts.MAX_RANGE.days))
+
+
+@bp.get("/conflicts", endpoint="conflicts")
+@permissions.require_roles("staff", "admin")
+def conflicts_page():
+    """The conflicts from ``start`` (default: today) for ``days`` days."""
+    identity = permissions.current_identity()
+    zone = permissions.display_zone(identity)
+    session = db.session()
+    start, days = _range()
+    start = start or utcnow().astimezone(zone).date()
+    begin = datetime.combine(start, time(), zone)
+    items = conflicts.find_for(session, actor=identity, start=begin,
+                               end=begin + timedelta(days=days))
+    found_slots, found_bookings = conflicts.involved(session, items)
+    return render_template(
+        "appointments/admin/conflicts.html", items=items, slots=found_slots,
+        bookings=found_bookings, suggested=conflicts.suggestions(session, items),
+        labels=KIND_LABELS, zone=zone, start=start, days=days, form=ResolveForm(formdata=None),
+        back={"start": start.isoformat(), "days": days},
+        published=lambda local: datetime.fromisoformat(local).strftime("%a %-d %b %Y, %H:%M"))
+
+
+@bp.post("/conflicts/resolve")
+@permissions.require_roles("staff", "admin")
+def resolve_conflict():
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, "The form expired or was not valid; reload the page and try again.")
+        flash("That did not work: " + "; ".join(
+            f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items()),
+            "error")
+    else:
+        fields = {k: getattr(form, k).data for k in
+                  ("slot_id", "booking_id", "target_slot_id", "kind", "subject")}
+        try:
+            conflicts.resolve(db.session(), actor=permissions.current_identity(),
+                              action=form.action.data, reason=(form.reason.data or "").strip(),
+                              **{k: v for k, v in fields.items() if v})
+            flash(DONE[form.action.data])
+        except NotFound:
+            abort(404)
+        except Forbidden:
+            abort(403)
+        except SchedulingError as error:
+            flash(error.message[:1].upper() + error.message[1:] + ".", "error")
+    args = {k: request.args[k] for k in ("start", "days") if request.args.get(k)}
+    return redirect(url_for("appointments_admin.conflicts", **args), 303)

@@ -1,0 +1,132 @@
+"""The staff calendar in Chromium, on SQLite and PostgreSQL: the advisor's week in FullCalendar
+with seats, updating live when a student books; availability added with the keyboard alone
+(preview, then create); a slot dragged to another time moves only once confirmed; a slot
+cancelled from its panel with the keyboard; axe at desktop and phone."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from browser.conftest import FIXED_NOW
+from browser.harness import assert_no_axe_violations, assert_no_horizontal_scroll
+from browser.test_booking_flow import _tab_to
+from browser.test_my_appointments import _student
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from sis_appointments.models import AppointmentType, Slot, TypeHost
+from sis_appointments.services.scheduling import booking
+
+CAL = "/admin/appointments/calendar"
+
+
+def _advisor_slot(server, name: str, hours: float, capacity: int = 3) -> int:
+    """A slot of a new type ``name`` on the advisor's calendar ``hours`` after the clock."""
+    key = server.user_key("advisor")
+    with server.session() as session:
+        kind = AppointmentType(name=name, duration_minutes=30, timezone="America/New_York",
+                               location="Room 4", colour="#2f6f3e")
+        kind.hosts = [TypeHost(host_key=key)]
+        start = FIXED_NOW + timedelta(hours=hours)
+        slot = Slot(type=kind, host_key=key, start_utc=start,
+                    end_utc=start + timedelta(minutes=30), timezone="America/New_York",
+                    capacity=capacity)
+        session.add(slot)
+        session.commit()
+        slot_id = slot.id
+    server.app.extensions["sis_appointments"].cache.bump("slots")
+    return slot_id
+
+
+def _event(page: Page, slot_id: int):
+    return page.locator(f'#appt-staff-calendar a.fc-event[href$="/calendar/slots/{slot_id}"]')
+
+
+def test_the_week_shows_seats_and_follows_bookings_live(open_page, sis_server):
+    slot_id = _advisor_slot(sis_server, "Live seats", hours=22)  # Wed 2 Dec, 07:00 New York
+    page = open_page("advisor", path=CAL)
+    expect(page.locator("html[data-appt-live=connected]")).to_have_count(1)
+    event = _event(page, slot_id)
+    expect(event).to_contain_text("0 of 3 booked")
+    expect(event).to_have_accessible_name(re.compile(
+        r"^Wednesday 2 December, 07:00 to 07:30 ?, Live seats ?, .+ 0 of 3 booked$"))
+    assert_no_axe_violations(page, "staff calendar, week")
+    with sis_server.app.app_context(), sis_server.session() as session:
+        booking.book(session, actor=_student(sis_server, "student020"), slot_id=slot_id)
+    expect(event).to_contain_text("1 of 3 booked")
+    expect(page.locator("#appt-live")).to_contain_text("Live seats at 07:00: 1 of 3 booked")
+    event.click()
+    expect(page.get_by_role("heading", name="Live seats")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("confirmed")
+
+
+def test_availability_is_added_with_the_keyboard_alone(open_page, sis_server):
+    page = open_page("advisor", path=f"{CAL}/add")
+    _tab_to(page, page.get_by_label("Date"))
+    page.keyboard.type("12/09/2026")  # Chromium's date field, US locale: month/day/year
+    _tab_to(page, page.get_by_label("From"))
+    page.keyboard.type("0600AM")  # its segments fill one after another; a free hour
+    _tab_to(page, page.get_by_label("To", exact=True))
+    page.keyboard.type("0700AM")
+    _tab_to(page, page.get_by_role("button", name="Preview"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"^Preview: \d+ slots?"))).to_be_visible()
+    expect(page.locator(".appt-plan")).not_to_contain_text("Collides")
+    create = page.get_by_role("button", name=re.compile(r"^Create \d+ slots?"))
+    count = int(re.search(r"\d+", create.text_content()).group(0))
+    assert_no_axe_violations(page, "add availability, preview")
+    _tab_to(page, create)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(f"{count} slot")
+    key = sis_server.user_key("advisor")
+    with sis_server.session() as session:
+        made = session.scalars(select(Slot).where(
+            Slot.host_key == key, Slot.start_utc >= FIXED_NOW + timedelta(days=8, hours=-3),
+            Slot.start_utc < FIXED_NOW + timedelta(days=8, hours=-2))).all()
+    assert len(made) == count >= 1
+
+
+def test_a_dragged_slot_moves_only_once_confirmed(open_page, sis_server):
+    slot_id = _advisor_slot(sis_server, "Drag me", hours=46)  # Thu 3 Dec, 07:00 New York
+    page = open_page("advisor", path=CAL)
+    event = _event(page, slot_id)
+    expect(event).to_be_visible()
+    box = event.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + 2 * box["height"], steps=8)
+    page.mouse.up()
+    expect(page.get_by_role("heading", name="Move Drag me?")).to_be_visible()
+    with sis_server.session() as session:
+        before = session.get(Slot, slot_id).start_utc
+    assert before == FIXED_NOW + timedelta(hours=46)  # nothing moved yet
+    page.get_by_role("button", name=re.compile("^Move")).click()
+    expect(page.get_by_role("status")).to_contain_text("Moved.")
+    with sis_server.session() as session:
+        assert session.get(Slot, slot_id).start_utc > before
+
+
+def test_a_slot_is_cancelled_from_its_panel_with_the_keyboard(open_page, sis_server):
+    slot_id = _advisor_slot(sis_server, "Cancel me", hours=70)
+    page = open_page("advisor", path=f"{CAL}/slots/{slot_id}")
+    assert_no_axe_violations(page, "slot panel")
+    _tab_to(page, page.get_by_label("Reason (the students are told)"))
+    page.keyboard.type("Office closed")
+    _tab_to(page, page.get_by_role("button", name="Cancel the slot"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Slot cancelled")
+    with sis_server.session() as session:
+        assert session.get(Slot, slot_id).status == "cancelled"
+
+
+def test_the_calendar_pages_on_a_phone(open_page, sis_server):
+    slot_id = _advisor_slot(sis_server, "Phone view", hours=26)
+    page = open_page("advisor", "phone", path=CAL)
+    expect(page.locator(".fc-list")).to_be_visible()  # the week as a list on a phone
+    assert_no_axe_violations(page, "staff calendar, phone")
+    assert_no_horizontal_scroll(page, 320)
+    for path in (f"{CAL}/add", f"{CAL}/slots/{slot_id}"):
+        page.goto(path)
+        assert_no_axe_violations(page, path)
+        assert_no_horizontal_scroll(page, 320)
