@@ -118,3 +118,24 @@ def test_an_advisor_out_is_planned_then_carried_out(client, auth, session, offic
     assert session.scalars(select(Booking.slot_id).where(
         Booking.student_key == ana.key, Booking.status == "confirmed")).all() == [kims.id]
     assert {session.get(Slot, slots[1, h].id).status for h in (10, 11)} == {"cancelled"}
+
+
+def test_the_person_running_a_batch_hears_its_progress(app, client, auth, office,
+                                                        create_slot):
+    """batch.progress reaches their open pages (static/js/batch.js draws it)."""
+    from sis_appointments.web.sockets import NAMESPACE
+
+    lee, kim, ana, advising, slots, kims = office
+    more = [create_slot(start=at(4, 6) + timedelta(minutes=30 * n), host_key=lee.key,
+                        type=advising) for n in range(26)]
+    auth.login("lee")
+    socketio = app.extensions["sis_appointments"].socketio
+    socket = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=client)
+    socket.get_received(NAMESPACE)
+    response = client.post(BATCH, data={
+        "csrf_token": token(client, BATCH), "slot": [str(s.id) for s in more],
+        "op": "location", "location": "Room 3", "mode": "all", "action": "preview"})
+    assert response.status_code == 200
+    progress = [m["args"][0] for m in socket.get_received(NAMESPACE)
+                if m["name"] == "batch.progress"]
+    assert progress == [{"done": 25, "total": 26}, {"done": 26, "total": 26}]

@@ -256,6 +256,7 @@ def test_audit_page_for_staff_and_admins(client, auth, calendars):
     bad = client.get(AUDIT, query_string={"since": "yesterday", "action": "nope",
                                           "cursor": "!!"})
     assert bad.status_code == 200 and "Not a valid" in bad.get_data(as_text=True)
+    assert "Correct the filters above" in bad.get_data(as_text=True)
 
 
 def test_audit_page_shows_before_and_after_and_pages_by_cursor(client, auth, session,

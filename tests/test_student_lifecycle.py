@@ -93,3 +93,19 @@ def test_student_changes_are_audited(app, session):
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.entity_id, entry.after) == (
         "student.changed", "s1", {"email": "new@example.edu"})
+
+
+def test_deactivating_asks_first(client, auth, session, create_user):
+    ana = create_user(username="ana", name="Ana Student")
+    create_user(username="boss", role="admin")
+    auth.login("boss")
+    profile = client.get(f"/students/{ana.id}").get_data(as_text=True)
+    assert f'href="/students/{ana.id}/deactivate"' in profile
+    page = client.get(f"/students/{ana.id}/deactivate").get_data(as_text=True)
+    assert "Deactivate Ana Student?" in page and "upcoming appointments are cancelled" in page
+    assert "Keep them active" in page
+    from demo_sis.extensions import db
+    from demo_sis.models import User
+
+    with client.application.app_context():
+        assert db.session.get(User, ana.id).student.active  # nothing happened yet

@@ -59,7 +59,7 @@ def test_an_admin_grants_a_calendar_with_the_keyboard(open_page, sis_server):
     expect(entry).to_contain_text("Avery Advisor")
     expect(entry).to_contain_text("Hana Murphy")
     # the advisor's audit log now holds the colleague's calendar, and no grants
-    advisor_page = open_page("advisor", "desktop", AUDIT + "?entity_type=grant")
+    advisor_page = open_page("advisor", "desktop", AUDIT + "?action=grant.given")
     expect(advisor_page.get_by_text("No entries match.")).to_be_visible()
     # revoking is a button per right, reached by its name
     page.goto(ROLES)

@@ -130,3 +130,61 @@ def test_the_calendar_pages_on_a_phone(open_page, sis_server):
         page.goto(path)
         assert_no_axe_violations(page, path)
         assert_no_horizontal_scroll(page, 320)
+
+
+def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_page,
+                                                                          sis_server):
+    """The advisor moves a booked slot in the calendar; the student's My appointments
+    follows live, and the change reaches them in the app and by email (a real SMTP server,
+    aiosmtpd, which the server mails through for this test)."""
+    from demo_sis.extensions import db
+    from demo_sis.models import User
+    from notify.conftest import SmtpServer
+
+    from sis_appointments.notify import delivery
+    from sis_appointments.services.notifications import inbox
+
+    smtp = SmtpServer()
+    smtp.start()
+    state = sis_server.app.extensions["sis_appointments"]
+    before = dict(state.settings)
+    state.settings.update(SIS_APPOINTMENTS_SMTP_HOST="127.0.0.1",
+                          SIS_APPOINTMENTS_SMTP_PORT=smtp.port,
+                          SIS_APPOINTMENTS_MAIL_FROM="appointments@sis.example.edu")
+    state.refresh_channels()  # email is a channel people have from now on
+    try:
+        slot_id = _advisor_slot(sis_server, "Drag booked", hours=47)  # Thu 3 Dec, 08:00
+        with sis_server.app.app_context(), sis_server.session() as session:
+            booking.book(session, actor=_student(sis_server, "student021"), slot_id=slot_id)
+        mine = open_page("student021", path="/appointments/")
+        expect(mine.locator("html[data-appt-live=connected]")).to_have_count(1)
+        page = open_page("advisor", path=CAL)
+        event = _event(page, slot_id)
+        expect(event).to_contain_text("1 of 3 booked")
+        box = event.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + 2 * box["height"],
+                        steps=8)
+        page.mouse.up()
+        expect(page.get_by_text("keep their seat and will be told")).to_be_visible()
+        page.get_by_role("button", name="Move and tell them").click()
+        expect(page.get_by_role("status")).to_contain_text("Moved. 1 student will be told.")
+        expect(mine.locator("#appt-live")).to_contain_text("Changed by staff: Drag booked")
+
+        key = sis_server.user_key("student021")
+        with sis_server.app.app_context(), sis_server.session() as session:
+            delivery.deliver_due(session, state.make_channels(), state.settings,
+                                 emit=state.emit)
+            assert inbox.unread_count(session, key) >= 1
+        with sis_server.app.app_context():
+            address = db.session.get(User, int(key)).email
+        changed = [m for m in smtp.inbox.to(address)
+                   if "Your appointment changed" in m["Subject"]]
+        assert len(changed) == 1
+        assert "Was" in changed[0].get_body(("plain",)).get_content()
+    finally:
+        state.settings.clear()
+        state.settings.update(before)
+        state.refresh_channels()
+        smtp.stop()

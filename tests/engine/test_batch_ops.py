@@ -154,3 +154,13 @@ def test_advisor_out_hands_over_what_fits_and_cancels_the_rest(session, week):
                                    Notification.event != "booking_created")))
     assert told == {("s1", "booking_rescheduled"): 1, ("s2", "booking_rescheduled"): 1,
                     ("s3", "booking_cancelled"): 1}
+
+
+def test_progress_is_reported_as_the_batch_goes(session, week, monkeypatch):
+    kind, made = week
+    monkeypatch.setattr(batch_ops, "PROGRESS_EVERY", 3)
+    ids = [s.id for key, s in sorted(made.items()) if key[0] == "h1"]  # 10 slots
+    seen = []
+    batch_ops.run(session, ADMIN, ids, "location", {"location": "Room 2"}, dry_run=True,
+                  progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(3, 10), (6, 10), (9, 10), (10, 10)]

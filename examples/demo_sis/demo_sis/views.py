@@ -76,16 +76,18 @@ def profile(user_id: int):
         plugins.hook().sis_student_profile_sections(student_key=str(user.id), viewer=current_user)
     )
     return render_template("profile.html", user=user, student=user.student,
-                           sections=sorted(sections, key=lambda s: s.priority),
-                           deactivate_form=CsrfForm())
+                           sections=sorted(sections, key=lambda s: s.priority))
 
 
-@bp.post("/students/<int:user_id>/deactivate")
+@bp.route("/students/<int:user_id>/deactivate", methods=["GET", "POST"])
 @roles_required("admin")
 def deactivate(user_id: int):
+    """GET: what deactivating means, to confirm; POST: deactivate."""
     user = db.session.get(User, user_id)
     if user is None or user.student is None:
         abort(404)
+    if request.method == "GET":
+        return render_template("deactivate.html", user=user, form=CsrfForm())
     if not CsrfForm().validate_on_submit():
         abort(400)
     if user.student.active:

@@ -10,7 +10,7 @@ import io
 from datetime import timedelta
 from urllib.parse import quote
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -104,6 +104,14 @@ def _params(form: OperationForm) -> dict:
             "minutes": form.minutes.data, "host": form.host.data or None}
 
 
+def _progress(identity):
+    """Live progress of a batch for the pages of the person running it (static/js/batch.js
+    shows it while the request runs)."""
+    state = current_app.extensions["sis_appointments"]
+    return lambda done, total: state.emit("batch.progress", {"done": done, "total": total},
+                                          f"user:{identity.key}")
+
+
 def _csv_link(report, rows) -> str:
     """The report as a CSV file the page links to (a data: URL: nothing kept on the server)."""
     out = io.StringIO()
@@ -156,7 +164,8 @@ def batch():
                 report = batch_ops.run(session, identity, ids, operation.op.data,
                                        _params(operation),
                                        all_or_nothing=operation.mode.data != "best",
-                                       dry_run=request.form.get("action") != "run")
+                                       dry_run=request.form.get("action") != "run",
+                                       progress=_progress(identity))
             except SchedulingError as refused:
                 error = refused.message[:1].upper() + refused.message[1:] + "."
         found = list(session.scalars(select(Slot).where(Slot.id.in_(ids))
@@ -196,7 +205,7 @@ def absence():
                 session, identity, plan, message=form.message.data,
                 rebook_url=lambda slot: url_for("appointments_portal.book_page",
                                                 type=slot.type_id, _external=True),
-                dry_run=request.form.get("action") != "run")
+                dry_run=request.form.get("action") != "run", progress=_progress(identity))
         except (Forbidden, NotFound):
             abort(403)
         except SchedulingError as refused:

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
@@ -30,7 +30,10 @@ FILTERS = ("start", "host", "office")
 
 
 class AttendanceForm(FlaskForm):
-    status = RadioField("Attendance", choices=OUTCOMES, validators=[DataRequired()])
+    """The outcome a booking's button sends (one button per outcome)."""
+
+    status = StringField("Attendance", validators=[
+        DataRequired(), AnyOf([value for value, _ in OUTCOMES])])
 
 
 class CancelSlotForm(FlaskForm):
@@ -76,6 +79,7 @@ def _render(filters: dict, *, errors: dict | None = None, status: int = 200):
         outcomes=OUTCOMES, errors=errors or {}, is_admin=identity.has_role("admin"),
         current_key=identity.key, today_date=utcnow().astimezone(zone).date(),
         hm=lambda instant: instant.astimezone(zone).strftime("%H:%M"), chart=_chart(found),
+        max_listed=board.MAX_LISTED,
     ), status
 
 

@@ -187,11 +187,15 @@ class _Written:
         sa_event.remove(self.session, "after_flush", self._flushed)
 
 
+PROGRESS_EVERY = 25  # steps between two progress reports
+
+
 def _observer(session: Session, written: _Written, outcomes: list[Outcome],
-              slot_of: Callable[[int], int], words: Callable[[int], str] | str
+              slot_of: Callable[[int], int], words: Callable[[int], str] | str,
+              total: int, progress: Callable[[int, int], None] | None = None
               ) -> Callable[[dict], None]:
     """What ``batch.run`` calls after each step, inside its transaction: the step's outcome,
-    with the people its notifications go to."""
+    with the people its notifications go to; ``progress(done, total)`` now and then."""
     mark = 0
 
     def observe(report: dict) -> None:
@@ -208,6 +212,9 @@ def _observer(session: Session, written: _Written, outcomes: list[Outcome],
             outcome.message = error.message[:1].upper() + error.message[1:] + "."
         mark = len(written.keys)
         outcomes.append(outcome)
+        if progress is not None and (len(outcomes) % PROGRESS_EVERY == 0
+                                     or len(outcomes) == total):
+            progress(len(outcomes), total)
 
     return observe
 
@@ -224,9 +231,11 @@ def _settle(outcomes: list[Outcome], reports: list[dict], slot_ids: list[int]) -
 
 
 def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: dict, *,
-        all_or_nothing: bool = True, dry_run: bool = False) -> Report:
+        all_or_nothing: bool = True, dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None) -> Report:
     """Apply ``op`` to each slot; with ``dry_run`` nothing stays (the preview is the run,
-    rolled back). Each outcome names who is (or would be) told."""
+    rolled back). Each outcome names who is (or would be) told; ``progress(done, total)``
+    is called every PROGRESS_EVERY slots and at the end."""
     check_params(op, params)
     if not slot_ids:
         raise InvalidInput("choose at least one slot", code="nothing_chosen")
@@ -235,7 +244,8 @@ def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: 
     outcomes: list[Outcome] = []
     steps = [_step(session, actor, slot_id, op, params) for slot_id in slot_ids]
     with _Written(session) as written:
-        observe = _observer(session, written, outcomes, lambda index: slot_ids[index], "")
+        observe = _observer(session, written, outcomes, lambda index: slot_ids[index], "",
+                            len(slot_ids), progress)
         applied, reports = batch.run(session, steps, all_or_nothing=all_or_nothing,
                                      dry_run=dry_run, observe=observe)
     _settle(outcomes, reports, slot_ids)
@@ -284,7 +294,8 @@ def plan_absence(session: Session, actor: SisUser, *, host_key: str, first: date
 
 
 def run_absence(session: Session, actor: SisUser, plan: list[Handover], *, message: str,
-                rebook_url: Callable[[Slot], str], dry_run: bool = False) -> Report:
+                rebook_url: Callable[[Slot], str], dry_run: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> Report:
     """Carry out ``plan`` as one all-or-nothing batch: move each slot's bookings to its
     colleague's slot (the students are told of the new time and host), then cancel the
     absent host's slots (those still holding bookings tell their students ``message`` and
@@ -308,7 +319,7 @@ def run_absence(session: Session, actor: SisUser, plan: list[Handover], *, messa
     with _Written(session) as written:
         observe = _observer(session, written, outcomes, lambda index: plan[index].slot.id,
                             lambda index: "Bookings handed over" if plan[index].to
-                            else "Cancelled")
+                            else "Cancelled", len(plan), progress)
         applied, reports = batch.run(session, [step(h) for h in plan], all_or_nothing=True,
                                      dry_run=dry_run, observe=observe)
     _settle(outcomes, reports, [h.slot.id for h in plan])

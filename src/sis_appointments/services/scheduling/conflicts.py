@@ -48,14 +48,33 @@ class ConflictItem:
     parties: dict = field(default_factory=dict)
 
 
+def _candidates(session: Session, in_range: tuple, hosts: list[str] | None):
+    """The open slots a search for conflicts looks at, and (with ``hosts``) a subquery of
+    the students whose bookings it looks at: with ``hosts``, only what can touch their
+    slots (their slots, other slots at the same places, the bookings of the students booked
+    in their slots), so the cost follows the hosts' calendars, not the whole campus."""
+    if hosts is None:
+        return session.scalars(select(Slot).options(joinedload(Slot.type))
+                               .where(*in_range)).all(), None
+    mine = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
+        *in_range, Slot.host_key.in_(list(hosts)))).all()
+    places = sorted({s.location for s in mine if s.location})
+    near = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
+        *in_range, Slot.location.in_(places), Slot.host_key.not_in(list(hosts)))
+    ).all() if places else []
+    students = select(Booking.student_key).where(
+        Booking.slot_id.in_([s.id for s in mine]), Booking.status.in_(ACTIVE_BOOKING_STATUSES))
+    return list(mine) + list(near), students
+
+
 def find(session: Session, start: datetime, end: datetime, *,
          hosts: list[str] | None = None, timetable: bool = True) -> list[ConflictItem]:
     """Every conflict among open slots and active bookings starting in [start, end); with
     ``hosts``, those touching a slot of one of them; ``timetable=False`` leaves out the
     clashes with students' timetables (asked of the SIS student by student)."""
     found: list[ConflictItem] = []
-    open_slots = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
-        Slot.status == "open", Slot.start_utc < end, Slot.end_utc > start)).all()
+    in_range = (Slot.status == "open", Slot.start_utc < end, Slot.end_utc > start)
+    open_slots, students = _candidates(session, in_range, hosts)
     by_host, by_place = {}, {}
     for s in open_slots:
         by_host.setdefault(s.host_key, []).append((s, slots.footprint(s.type, s.start_utc,
@@ -75,10 +94,11 @@ def find(session: Session, start: datetime, end: datetime, *,
                 found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
                                           parties={"host_key": s.host_key,
                                                    "published": s.occurrence_local.isoformat()}))
-    held = session.scalars(select(Booking).join(Booking.slot).options(
-        joinedload(Booking.slot)).where(
-        Booking.status.in_(ACTIVE_BOOKING_STATUSES), Slot.status == "open",
-        Slot.start_utc < end, Slot.end_utc > start)).all()
+    held_query = select(Booking).join(Booking.slot).options(joinedload(Booking.slot)).where(
+        Booking.status.in_(ACTIVE_BOOKING_STATUSES), *in_range)
+    if students is not None:
+        held_query = held_query.where(Booking.student_key.in_(students))
+    held = session.scalars(held_query).all()
     by_student = {}
     for b in held:
         by_student.setdefault(b.student_key, []).append((b, Interval(b.slot.start_utc,

@@ -89,6 +89,7 @@ class Dashboard:
     office: str | None
     figures: Figures
     names: dict = field(default_factory=dict)  # SisUser (or None) by key
+    cut: bool = False  # more slots than MAX_LISTED: narrow by calendar or office to see all
 
     @property
     def rooms(self) -> list[str]:
@@ -131,14 +132,17 @@ def _scoped(query, column, hosts):
     return query if hosts is None else query.where(column.in_(hosts))
 
 
+MAX_LISTED = 300  # slots a dashboard lists at most (a whole campus's week is thousands)
+
+
 def week_slots(session: Session, hosts: list[str] | None, start: datetime, end: datetime,
-               now: datetime) -> list[SlotRow]:
+               now: datetime, limit: int = MAX_LISTED + 1) -> list[SlotRow]:
     """Open slots starting in [start, end) with their active bookings and waitlist
-    lengths (three statements)."""
+    lengths (three statements), the first ``limit``."""
     found = list(session.scalars(_scoped(
         select(Slot).options(joinedload(Slot.type))
         .where(Slot.start_utc >= start, Slot.start_utc < end, Slot.status == "open")
-        .order_by(Slot.start_utc, Slot.id), Slot.host_key, hosts)))
+        .order_by(Slot.start_utc, Slot.id).limit(limit), Slot.host_key, hosts)))
     ids = [s.id for s in found]
     held: dict[int, list[Booking]] = {}
     waiting: dict[int, int] = {}
@@ -215,6 +219,8 @@ def dashboard(session: Session, actor: SisUser, zone: ZoneInfo, *, start: date |
     hosts, choices, offices = scope(session, actor, host=host, office=office, now=now)
     rows = week_slots(session, hosts, _utc(start, zone),
                       _utc(start + timedelta(days=DAYS), zone), now)
+    cut = len(rows) > MAX_LISTED
+    rows = rows[:MAX_LISTED]
     names = sis.users(session, set(choices) | {r.slot.host_key for r in rows}
                       | {b.student_key for r in rows for b in r.bookings})
     by_day: dict[date, list[SlotRow]] = {}
@@ -224,4 +230,4 @@ def dashboard(session: Session, actor: SisUser, zone: ZoneInfo, *, start: date |
             for n in range(DAYS)]
     return Dashboard(start, days, hosts, choices, offices, host or None,
                      office if not host else None, figures(session, actor, hosts, zone, now),
-                     names)
+                     names, cut)

@@ -16,7 +16,6 @@ function chart() {
   if (!canvas || !data || typeof window.Chart !== "function") return;
   const { labels, rates } = JSON.parse(data.textContent);
   canvas.hidden = false;
-  const reduced = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   // eslint-disable-next-line no-new
   new window.Chart(canvas, {
     type: "bar",
@@ -29,7 +28,7 @@ function chart() {
       }],
     },
     options: {
-      animation: reduced ? false : undefined,
+      animation: false, // drawn at once: a figure, not a show (and steady for screenshots)
       maintainAspectRatio: false,
       plugins: { legend: { display: false } },
       scales: { y: { beginAtZero: true, suggestedMax: 100, ticks: { callback: (v) => `${v}%` } } },

@@ -337,9 +337,10 @@ def test_date_navigation_filters_and_the_fragment(client, auth, people, create_s
 # The most statements the dashboard may send (both engines: the SIS answers the look-ups of
 # the viewer, the hosts and the students booked): the user and their student record, the
 # grants, the hosts' names, the week's slots, their bookings, their waitlists, the names of
-# who booked, waitlist demand, outcomes this month, the conflicts' slots, bookings and
+# who booked, waitlist demand, outcomes this month, the conflicts' slots (the hosts' own
+# and others' at the same places), bookings and
 # overrides, utilisation; on SQLite the read transaction's BEGIN too.
-DASHBOARD_BUDGET = {"postgresql": 14, "sqlite": 15}
+DASHBOARD_BUDGET = {"postgresql": 15, "sqlite": 16}
 
 
 def test_the_dashboard_costs_the_same_statements_whatever_its_rows(
@@ -412,3 +413,20 @@ def test_the_api_refuses_a_range_ending_before_it_starts(client, auth, people):
         "start": start.isoformat(), "end": (start - timedelta(days=1)).isoformat()})
     assert response.status_code == 422
     assert response.content_type.startswith("application/problem+json")
+
+
+def test_a_campus_week_lists_its_first_slots_and_says_how_to_see_the_rest(
+        client, auth, create_user, create_type, create_slot, monkeypatch):
+    from sis_appointments.services.scheduling import dashboard
+
+    monkeypatch.setattr(dashboard, "MAX_LISTED", 3)
+    staff = create_user(username="lee2", role="staff")
+    create_user(username="boss2", role="admin")
+    kind = create_type(hosts=(staff.key,))
+    for hour in range(5):
+        create_slot(start=utcnow().replace(microsecond=0) + timedelta(days=1, hours=hour),
+                    host_key=staff.key, type=kind)
+    auth.login("boss2")
+    html = client.get("/admin/appointments/").get_data(as_text=True)
+    assert "These are the first 3 slots of the days shown" in html
+    assert html.count('class="appt-dash-slot"') == 3
