@@ -131,12 +131,15 @@ STATES = {"list": lambda page: page.goto(LIST), "new": lambda page: page.goto(f"
           "errors": _errors, "edit": _edit}
 
 
+# The seeded types all have hosts the advisor does not manage, so only the admin's edit page
+# is checked (the same template the advisor gets for their own types).
+CASES = [(state, user) for state in sorted(STATES) for user in ("advisor", "admin")
+         if (state, user) != ("edit", "advisor")]
+
+
 @pytest.mark.parametrize("device", ["desktop", "phone"])
-@pytest.mark.parametrize("user", ["advisor", "admin"])
-@pytest.mark.parametrize("state", sorted(STATES))
+@pytest.mark.parametrize(("state", "user"), CASES)
 def test_axe_finds_nothing_on_the_type_pages(open_page, sis_server, state, user, device):
-    if state == "edit" and user == "advisor":
-        pytest.skip("the seeded types are shared with hosts the advisor does not manage")
     page = open_page(user, device)
     STATES[state](page)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
