@@ -124,6 +124,8 @@ def screenshot(page: Page, full_page: bool = True) -> Image.Image:
     """The page in one font, without caret or animations, one pixel per CSS pixel."""
     page.add_style_tag(content=STABLE_STYLE)
     page.evaluate("() => document.fonts.ready.then(() => true)")
+    # two frames: the new font laid out and painted before the picture is taken
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     png = page.screenshot(full_page=full_page, animations="disabled", caret="hide", scale="css")
     return Image.open(io.BytesIO(png))
 
