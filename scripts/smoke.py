@@ -36,7 +36,8 @@ form = urllib.parse.urlencode({"username": "student", "password": "demo", "csrf_
 with opener.open(base + "/login", data=form.encode(), timeout=10) as response:
     portal = response.read().decode()
 assert "Welcome, Sam Student" in portal, "seeded student could not log in"
-assert ">Appointments</a>" in portal, "the student sees no Appointments tab"
+assert re.search(r'<a href="[^"]*/appointments/"[^>]*>Appointments\b', portal), \
+    "the student sees no Appointments tab"
 assert "My appointments" in get("/appointments/"), "the Appointments page does not render"
 assert "FullCalendar" in get("/appointments/static/vendor/fullcalendar.min.js")[:300]
 print(f"smoke test passed against {base}: login page, student login, Appointments tab, assets")
