@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, SchedulingError
-from sis_appointments.domain.slots import Interval, overlapping_pairs
+from sis_appointments.domain.slots import Interval, footprint, overlapping_pairs
 from sis_appointments.domain.timezones import zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
+    AppointmentType,
     Booking,
     ConflictOverride,
     Slot,
@@ -48,20 +49,25 @@ class ConflictItem:
     parties: dict = field(default_factory=dict)
 
 
+# The columns of an open slot the search needs, as plain rows (a campus's month is tens of
+# thousands of slots: ORM objects would cost most of the time).
+_SLOT_COLUMNS = (Slot.id, Slot.host_key, Slot.location, Slot.start_utc, Slot.end_utc,
+                 Slot.series_id, Slot.occurrence_local, Slot.timezone,
+                 AppointmentType.buffer_before_minutes, AppointmentType.buffer_after_minutes)
+
+
 def _candidates(session: Session, in_range: tuple, hosts: list[str] | None):
     """The open slots a search for conflicts looks at, and (with ``hosts``) a subquery of
     the students whose bookings it looks at: with ``hosts``, only what can touch their
     slots (their slots, other slots at the same places, the bookings of the students booked
     in their slots), so the cost follows the hosts' calendars, not the whole campus."""
+    rows = select(*_SLOT_COLUMNS).join(Slot.type).where(*in_range)
     if hosts is None:
-        return session.scalars(select(Slot).options(joinedload(Slot.type))
-                               .where(*in_range)).all(), None
-    mine = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
-        *in_range, Slot.host_key.in_(list(hosts)))).all()
+        return session.execute(rows).all(), None
+    mine = session.execute(rows.where(Slot.host_key.in_(list(hosts)))).all()
     places = sorted({s.location for s in mine if s.location})
-    near = session.scalars(select(Slot).options(joinedload(Slot.type)).where(
-        *in_range, Slot.location.in_(places), Slot.host_key.not_in(list(hosts)))
-    ).all() if places else []
+    near = session.execute(rows.where(Slot.location.in_(places),
+                                      Slot.host_key.not_in(list(hosts)))).all() if places else []
     students = select(Booking.student_key).where(
         Booking.slot_id.in_([s.id for s in mine]), Booking.status.in_(ACTIVE_BOOKING_STATUSES))
     return list(mine) + list(near), students
@@ -77,8 +83,9 @@ def find(session: Session, start: datetime, end: datetime, *,
     open_slots, students = _candidates(session, in_range, hosts)
     by_host, by_place = {}, {}
     for s in open_slots:
-        by_host.setdefault(s.host_key, []).append((s, slots.footprint(s.type, s.start_utc,
-                                                                      s.end_utc)))
+        by_host.setdefault(s.host_key, []).append((s, footprint(
+            s.start_utc, s.end_utc, timedelta(minutes=s.buffer_before_minutes),
+            timedelta(minutes=s.buffer_after_minutes))))
         if s.location:
             by_place.setdefault(s.location, []).append((s, Interval(s.start_utc, s.end_utc)))
     for kind, groups, party in (("host_overlap", by_host, "host_key"),
@@ -94,17 +101,18 @@ def find(session: Session, start: datetime, end: datetime, *,
                 found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
                                           parties={"host_key": s.host_key,
                                                    "published": s.occurrence_local.isoformat()}))
-    held_query = select(Booking).join(Booking.slot).options(joinedload(Booking.slot)).where(
+    # Bookings as plain rows (id, slot, student, the slot's time and host): a campus's month
+    # is tens of thousands of them, and ORM objects cost most of the time.
+    held_query = select(Booking.id, Booking.slot_id, Booking.student_key, Slot.start_utc,
+                        Slot.end_utc, Slot.host_key).join(Booking.slot).where(
         Booking.status.in_(ACTIVE_BOOKING_STATUSES), *in_range)
     if students is not None:
         held_query = held_query.where(Booking.student_key.in_(students))
-    held = session.scalars(held_query).all()
+    held = session.execute(held_query).all()
     by_student = {}
     for b in held:
-        by_student.setdefault(b.student_key, []).append((b, Interval(b.slot.start_utc,
-                                                                     b.slot.end_utc)))
-    host_of = {s.id: s.host_key for s in open_slots} | {b.slot_id: b.slot.host_key
-                                                        for b in held}
+        by_student.setdefault(b.student_key, []).append((b, Interval(b.start_utc, b.end_utc)))
+    host_of = {s.id: s.host_key for s in open_slots} | {b.slot_id: b.host_key for b in held}
     for student_key, members in by_student.items():
         for a, b in overlapping_pairs(members):
             ids = tuple(sorted((a.id, b.id)))
