@@ -90,6 +90,7 @@ class AppointmentsPlugin:
             admin_conflicts,  # noqa: F401 (its routes join admin.bp)
             admin_dashboard,  # noqa: F401 (its routes join admin.bp)
             admin_reports,  # noqa: F401 (its routes join admin.bp)
+            admin_slot,  # noqa: F401 (its routes join admin.bp)
             admin_system,  # noqa: F401 (its routes join admin.bp)
             admin_types,  # noqa: F401 (its routes join admin.bp)
             fixed_clock,

@@ -16,6 +16,12 @@ class SchedulingError(Exception):
             self.code = code
         self.details = details
 
+    @property
+    def sentence(self) -> str:
+        """The message as a sentence for a page: capitalised, ending with a full stop."""
+        text = self.message[:1].upper() + self.message[1:]
+        return text if text.endswith((".", "!", "?")) else text + "."
+
 
 class InvalidInput(SchedulingError):
     """The request itself is impossible (end before start, an RRULE that yields nothing)."""

@@ -151,7 +151,7 @@ def batch():
         except Forbidden:
             abort(403)
         except SchedulingError as refused:
-            error = refused.message[:1].upper() + refused.message[1:] + "."
+            error = refused.sentence
     report = rows = csv_link = None
     if request.method == "POST":
         if not operation.validate_on_submit():
@@ -167,7 +167,7 @@ def batch():
                                        dry_run=request.form.get("action") != "run",
                                        progress=_progress(identity))
             except SchedulingError as refused:
-                error = refused.message[:1].upper() + refused.message[1:] + "."
+                error = refused.sentence
         found = list(session.scalars(select(Slot).where(Slot.id.in_(ids))
                                      .order_by(Slot.start_utc)))
         rows = {s.id: s for s in found}
@@ -209,7 +209,7 @@ def absence():
         except (Forbidden, NotFound):
             abort(403)
         except SchedulingError as refused:
-            error = refused.message[:1].upper() + refused.message[1:] + "."
+            error = refused.sentence
     elif request.method == "POST" and "csrf_token" in form.errors:
         abort(400, "The form expired; reload the page and try again.")
     told = {k: sis.name(session, k) for k in (report.told if report else [])}

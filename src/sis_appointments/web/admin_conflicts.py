@@ -96,6 +96,6 @@ def resolve_conflict():
         except Forbidden:
             abort(403)
         except SchedulingError as error:
-            flash(error.message[:1].upper() + error.message[1:] + ".", "error")
+            flash(error.sentence, "error")
     args = {k: request.args[k] for k in ("start", "days") if request.args.get(k)}
     return redirect(url_for("appointments_admin.conflicts", **args), 303)

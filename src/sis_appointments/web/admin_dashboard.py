@@ -111,7 +111,7 @@ def _act(work, done: str):
     except Forbidden:
         abort(403)
     except SchedulingError as error:
-        flash(error.message[:1].upper() + error.message[1:] + ".", "error")
+        flash(error.sentence, "error")
     return _back()
 
 

@@ -128,7 +128,7 @@ def grant_give():
                         target_key=form.target.data if form.grant.data == "manage_calendar"
                         else None)
         except SchedulingError as error:
-            form.grant.errors = [error.message[:1].upper() + error.message[1:] + "."]
+            form.grant.errors = [error.sentence]
         else:
             flash("The right is granted.")
             return redirect(url_for("appointments_admin.roles"), 303)
@@ -143,7 +143,7 @@ def grant_revoke(grant_id: int):
         grants.revoke(db.session(), actor=permissions.current_identity(), grant_id=grant_id)
         flash("The right is revoked.")
     except SchedulingError as error:
-        flash(error.message[:1].upper() + error.message[1:] + ".", "error")
+        flash(error.sentence, "error")
     return redirect(url_for("appointments_admin.roles"), 303)
 
 

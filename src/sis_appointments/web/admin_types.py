@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 from sis_appointments.domain import type_limits
 from sis_appointments.domain.errors import Conflict, Forbidden, NotFound, SchedulingError
 from sis_appointments.services.scheduling import appointment_types, type_hosts
+from sis_appointments.services.scheduling.availability import sentence
 from sis_appointments.web import ID, db, permissions, user_name
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.forms import ActionForm
@@ -94,14 +95,10 @@ def _submitted(session, identity, form: TypeForm) -> dict | None:
         try:
             extra = type_hosts.known_host(session, identity, form.extra_host.data)
         except SchedulingError as error:
-            form.extra_host.errors = [_sentence(error.message)]
+            form.extra_host.errors = [sentence(error.message)]
             return None
         fields["hosts"] = sorted({*fields["hosts"], extra.key})
     return fields
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]
 
 
 def _refused(form: TypeForm, error: SchedulingError) -> None:
@@ -113,9 +110,9 @@ def _refused(form: TypeForm, error: SchedulingError) -> None:
     key = error.details.get("field") or ("hosts" if error.code == "host_has_slots" else None)
     name = FORM_FIELD.get(key, key)
     if name in form._fields:
-        form[name].errors = [*form[name].errors, _sentence(error.message)]
+        form[name].errors = [*form[name].errors, sentence(error.message)]
     else:
-        form.form_errors.append(_sentence(error.message))
+        form.form_errors.append(sentence(error.message))
 
 
 def _render_form(form, hosts, identity, appointment_type=None, stale=None, status=200):
@@ -259,8 +256,8 @@ def types_active(type_id: int, change: str):
     except NotFound:
         abort(404)
     except SchedulingError as error:
-        flash(_sentence(error.message) + ": reload the list and look again."
-              if error.code == "version_mismatch" else _sentence(error.message), "error")
+        flash(sentence(error.message) + ": reload the list and look again."
+              if error.code == "version_mismatch" else sentence(error.message), "error")
     else:
         flash(f"Appointment type “{changed.name}” " + (
             "reactivated: students can book it again." if changed.active

@@ -208,7 +208,7 @@ def refusal_words(error: SchedulingError, found) -> str:
                     f"number {found.position}.")
         return "Someone took the last seat a moment ago. Please pick another time."
     if code in {"student_overlap", "student_busy"} or code.startswith("limit_"):
-        return found.reason or availability.sentence(error.message) + "."
+        return found.reason or error.sentence
     if code == "reason_required":
         return "Please say what you would like to discuss: the office asks before booking."
     if code == "seats_available":
@@ -218,11 +218,11 @@ def refusal_words(error: SchedulingError, found) -> str:
     if code == "waitlist_full":
         return "The waitlist for this slot is full. Please pick another time."
     if code == "not_eligible":
-        return (found.reason or availability.sentence(error.message) + ".") + (
+        return (found.reason or error.sentence) + (
             " Ask the office if you think this is wrong.")
     if code in {"slot_closed", "slot_in_past", "no_waitlist"}:
         return "This slot is no longer open for booking. Please pick another time."
-    return availability.sentence(error.message) + ". Please pick another time."
+    return error.sentence + " Please pick another time."
 
 
 def _joined_message(entry, position: int | None) -> str:

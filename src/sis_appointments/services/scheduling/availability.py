@@ -275,7 +275,7 @@ def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int,
             raise RuleViolation("only active students can book", code="student_inactive")
         rules.check_eligibility(policy, record.program, record.cohort)
     except RuleViolation as refused:
-        return "none", "eligibility", sentence(refused.message) + "."
+        return "none", "eligibility", refused.sentence
     try:
         rules.check_limits(policy, [h.start_utc for h in held if h.type_id == slot.type_id],
                            slot.start_utc, tz)
@@ -284,7 +284,7 @@ def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int,
     try:
         rules.check_window(policy, now, slot.start_utc)
     except RuleViolation as refused:
-        return "none", "window", sentence(refused.message) + "."
+        return "none", "window", refused.sentence
     if slot.is_full:
         if slot.type.waitlist_enabled and (slot.type.waitlist_size is None
                                            or waiting < slot.type.waitlist_size):

@@ -209,7 +209,7 @@ def _observer(session: Session, written: _Written, outcomes: list[Outcome],
             outcome.message = words(index) if callable(words) else words
         else:
             error = report["error"]
-            outcome.message = error.message[:1].upper() + error.message[1:] + "."
+            outcome.message = error.sentence
         mark = len(written.keys)
         outcomes.append(outcome)
         if progress is not None and (len(outcomes) % PROGRESS_EVERY == 0

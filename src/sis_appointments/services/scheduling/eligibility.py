@@ -21,6 +21,11 @@ from sis_appointments.domain.timezones import zone
 from sis_appointments.models import ACTIVE_BOOKING_STATUSES, AppointmentType, Booking, Slot
 from sis_appointments.services.platform import sis
 
+# The refusals (codes) of the rules staff may override with a reason, as ``check`` applies
+# them with ``overridable=False``.
+OVERRIDABLE_CODES = frozenset({"limit_active", "limit_day", "limit_week", "not_eligible",
+                               "student_busy", "too_early_to_book", "too_late_to_book"})
+
 
 def policy_of(appointment_type: AppointmentType) -> rules.Policy:
     """The domain's view of a type's booking rules."""

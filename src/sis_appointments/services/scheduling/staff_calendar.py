@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,10 +17,16 @@ from sis_appointments.contract import SisUser
 from sis_appointments.domain import slots as domain_slots
 from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.domain.recurrence import Recurrence
-from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Slot, WaitlistEntry
+from sis_appointments.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    Slot,
+    TypeHost,
+    WaitlistEntry,
+)
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
-from sis_appointments.services.scheduling import queries, slots
+from sis_appointments.services.scheduling import queries, series, slots
 
 EVENT_LIMIT = 2000  # slots in one answer of the feed at most (a month of a busy office)
 PREVIEW_COUNT = 60  # occurrences of a series listed before it is saved
@@ -37,6 +44,29 @@ def shown_hosts(session: Session, actor: SisUser, host_key: str | None = None
     if managed == []:
         raise Forbidden("only staff have calendars")
     return managed
+
+
+def calendars(session: Session, actor: SisUser) -> list[str]:
+    """The calendars ``actor`` manages, their own first; for admins everyone who hosts a
+    type."""
+    managed = access.managed_hosts(session, actor)
+    if managed is None:
+        managed = sorted(set(session.scalars(select(TypeHost.host_key))))
+    return list(dict.fromkeys(([actor.key] if actor.key in managed else []) + managed))
+
+
+def move(session: Session, actor: SisUser, slot_id: int, start: datetime, end: datetime, *,
+         scope: str = "this") -> list[dict]:
+    """Move a slot to [start, end). A slot of a series moves through the series (its
+    wall-clock time in the series' zone, for ``scope``: this one, the following ones or all,
+    see ``series.edit``); any other slot on its own. Returns the conflicts left for students."""
+    slot = slots.load_slot(session, slot_id)
+    if slot.series_id is None:
+        return slots.update(session, actor=actor, slot_id=slot_id, start=start, end=end)
+    local = start.astimezone(ZoneInfo(slot.timezone)).replace(tzinfo=None)
+    return series.edit(session, actor=actor, slot_id=slot_id, scope=scope,
+                       new_local_start=local,
+                       duration_minutes=int((end - start).total_seconds() // 60))
 
 
 def events(session: Session, actor: SisUser, start: datetime, end: datetime, *,
