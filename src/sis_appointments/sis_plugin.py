@@ -9,9 +9,9 @@ from sis_appointments.contract import MenuEntry, PortalTab, ProfileSection
 from sis_appointments.hooks import hookimpl, specs
 from sis_appointments.plugin import init_app
 from sis_appointments.services.accounts import access
-from sis_appointments.services.notifications import inbox
 from sis_appointments.services.scheduling import my_appointments, students
 from sis_appointments.web import db, permissions
+from sis_appointments.web import unread as web_unread
 
 
 @hookimpl
@@ -30,7 +30,7 @@ def sis_portal_tabs(user):
     if identity is None or not identity.has_role("student"):
         return []
     home = url_for("appointments_portal.index")
-    unread = inbox.unread_count(db.session(), identity.key)
+    unread = web_unread(identity.key)
     return [PortalTab("appointments", "Appointments", home, 50, paths=(home,), badge=unread,
                       badge_label=f"{unread} unread notification{'' if unread == 1 else 's'}")]
 

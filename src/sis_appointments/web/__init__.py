@@ -46,6 +46,20 @@ def require_valid(form) -> None:
         abort(400, "The form expired or was not valid; reload the page and try again.")
 
 
+def unread(user_key: str) -> int:
+    """The user's unread in-app notifications, counted once per request (the portal tab's
+    badge and the page both show it)."""
+    from flask import g
+
+    from sis_appointments.services.notifications import inbox
+    from sis_appointments.web import db
+
+    counted = g.setdefault("_appt_unread", {})
+    if user_key not in counted:
+        counted[user_key] = inbox.unread_count(db.session(), user_key)
+    return counted[user_key]
+
+
 def user_name(user_key: str) -> str:
     """The SIS's name for a user key, or the key itself; asked once per key and request."""
     from sis_appointments.web import db

@@ -9,10 +9,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.resources import package_path
 from sis_appointments.services.accounts import access
-from sis_appointments.services.notifications import inbox
 from sis_appointments.services.platform import sis
 from sis_appointments.services.scheduling import booking, history, my_appointments, waitlist
-from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid
+from sis_appointments.web import ID, db, make_blueprint, permissions, require_valid, unread
 from sis_appointments.web.forms import ActionForm, CancelForm, RescheduleForm
 
 bp = make_blueprint(
@@ -52,7 +51,7 @@ def index():
                 else "appointments/portal/index.html")
     return render_template(template, mine=mine, zone=permissions.display_zone(identity),
                            action_form=ActionForm(), rooms=_rooms(mine),
-                           unread=inbox.unread_count(session, identity.key))
+                           unread=unread(identity.key))
 
 
 def _rooms(mine) -> str:
