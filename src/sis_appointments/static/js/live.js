@@ -1,5 +1,6 @@
 // Live updates, shared by the plugin's pages: one Socket.IO connection to /appointments,
-// the rooms the page names in data-appt-rooms joined (again after a reconnect), every server
+// the rooms the page names in data-appt-rooms joined (again after a reconnect; the page is
+// marked html[data-appt-live=connected] once the server has answered the joins), every server
 // event re-dispatched on document as CustomEvent("appt:" + name, {detail}), "appt:reconnect"
 // after a reconnect (pages refetch what they show: pushes are hints), and one polite
 // aria-live region (#appt-live) for what changed: dispatch CustomEvent("appt:announce",
@@ -40,8 +41,13 @@ function connect() {
   if (typeof window.io !== "function" || window.apptLive) return window.apptLive;
   const socket = window.io(NAMESPACE, { transports: ["websocket", "polling"] });
   let connectedBefore = false;
-  socket.on("connect", () => {
-    for (const room of rooms()) socket.emit("join", { room });
+  socket.on("connect", async () => {
+    // "connected" (and the refetch after a reconnect) once the server has answered every
+    // join: a change committed after that reaches this page.
+    await Promise.all(rooms().map((room) => new Promise((joined) => {
+      socket.timeout(10000).emit("join", { room }, () => joined());
+    })));
+    if (!socket.connected) return;
     if (connectedBefore) document.dispatchEvent(new CustomEvent("appt:reconnect"));
     connectedBefore = true;
     document.documentElement.dataset.apptLive = "connected";
