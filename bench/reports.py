@@ -29,7 +29,7 @@ from pathlib import Path
 from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import save, table  # noqa: E402
+from _common import fresh_schema, save, table  # noqa: E402
 from portal import Statements, login, measure  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
@@ -89,15 +89,12 @@ def prepare():
     from demo_sis import create_app
     from demo_sis.extensions import db
     from demo_sis.models import User
-    from sqlalchemy import create_engine, select, text
+    from sqlalchemy import select, text
 
     from sis_appointments import demo
     from sis_appointments.models import metadata
 
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
+    fresh_schema(PG_URL)
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "SECRET_KEY": "bench",
                       "SIS_DISABLE_PLUGIN_AUTOLOAD": False})
     with app.app_context():

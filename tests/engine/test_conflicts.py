@@ -55,6 +55,30 @@ def test_student_overlap_after_a_slot_moves(session, create_slot):
         "student_overlap", tuple(sorted((x.id, y.id))), {"student_key": "s1"})
 
 
+def test_student_overlaps_pair_by_pair_and_by_the_hosts_looked_at(session, create_slot):
+    a = create_slot(start=at(2), minutes=60, capacity=2, host_key="h1", location="A")
+    b = create_slot(start=at(3), minutes=60, capacity=2, host_key="h2", location="B")
+    c = create_slot(start=at(4), minutes=60, host_key="h3", location="C")
+    touching = create_slot(start=at(5), minutes=60, host_key="h3", location="D")
+    held = [booking.book(session, actor=student("s1"), slot_id=slot.id, now=NOW)
+            for slot in (a, b, c, touching)]
+    gone = booking.book(session, actor=student("s2"), slot_id=b.id, now=NOW)
+    booking.book(session, actor=student("s2"), slot_id=a.id, now=NOW)
+    booking.cancel(session, actor=student("s2"), booking_id=gone.id, now=NOW)
+    force_overlap(session, b, at(2, 0.5))
+    force_overlap(session, c, at(2, 0.75))
+    force_overlap(session, touching, at(3))  # starts as a ends: no overlap
+
+    def pairs(**narrow):
+        return sorted(f.booking_ids for f in conflicts.find(session, *WEEK, **narrow)
+                      if f.kind == "student_overlap")
+
+    x, y, z = (h.id for h in held[:3])
+    assert pairs() == sorted([(x, y), (x, z), (y, z)])
+    assert pairs(hosts=["h2"]) == sorted([(x, y), (y, z)])
+    assert pairs(hosts=["h9"]) == []
+
+
 def test_override_keeps_a_conflict_with_a_reason(session, create_slot):
     a = create_slot(start=at(2), host_key="h1", location="A")
     b = create_slot(start=at(3), host_key="h1", location="B")

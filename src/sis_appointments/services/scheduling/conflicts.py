@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, SchedulingError
@@ -79,7 +79,7 @@ def find(session: Session, start: datetime, end: datetime, *,
     ``hosts``, those touching a slot of one of them; ``timetable=False`` leaves out the
     clashes with students' timetables (asked of the SIS student by student)."""
     found: list[ConflictItem] = []
-    in_range = (Slot.status == "open", Slot.start_utc < end, Slot.end_utc > start)
+    in_range = _open_in(Slot, start, end)
     open_slots, students = _candidates(session, in_range, hosts)
     by_host, by_place = {}, {}
     for s in open_slots:
@@ -101,32 +101,57 @@ def find(session: Session, start: datetime, end: datetime, *,
                 found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
                                           parties={"host_key": s.host_key,
                                                    "published": s.occurrence_local.isoformat()}))
-    # Bookings as plain rows (id, slot, student, the slot's time and host): a campus's month
-    # is tens of thousands of them, and ORM objects cost most of the time.
-    held_query = select(Booking.id, Booking.slot_id, Booking.student_key, Slot.start_utc,
-                        Slot.end_utc, Slot.host_key).join(Booking.slot).where(
-        Booking.status.in_(ACTIVE_BOOKING_STATUSES), *in_range)
-    if students is not None:
-        held_query = held_query.where(Booking.student_key.in_(students))
-    held = session.execute(held_query).all()
-    by_student = {}
-    for b in held:
-        by_student.setdefault(b.student_key, []).append((b, Interval(b.start_utc, b.end_utc)))
-    host_of = {s.id: s.host_key for s in open_slots} | {b.slot_id: b.host_key for b in held}
-    for student_key, members in by_student.items():
-        for a, b in overlapping_pairs(members):
-            ids = tuple(sorted((a.id, b.id)))
-            found.append(ConflictItem("student_overlap", _subject(ids),
-                                      tuple(sorted((a.slot_id, b.slot_id))), ids,
-                                      {"student_key": student_key}))
-        for b, interval in members if timetable else ():
-            for busy in sis.busy_times(session, student_key, interval.start, interval.end):
+    host_of = {s.id: s.host_key for s in open_slots}
+    for pair in session.execute(_student_pairs(start, end, students)):
+        ids = (pair.first, pair.second)
+        host_of.update({pair.first_slot: pair.first_host, pair.second_slot: pair.second_host})
+        found.append(ConflictItem("student_overlap", _subject(ids),
+                                  tuple(sorted((pair.first_slot, pair.second_slot))), ids,
+                                  {"student_key": pair.student_key}))
+    if timetable:
+        # Bookings as plain rows (id, slot, student, the slot's time and host): a campus's
+        # month is tens of thousands of them, and ORM objects cost most of the time.
+        held_query = select(Booking.id, Booking.slot_id, Booking.student_key, Slot.start_utc,
+                            Slot.end_utc, Slot.host_key).join(Booking.slot).where(
+            Booking.status.in_(ACTIVE_BOOKING_STATUSES), *in_range)
+        if students is not None:
+            held_query = held_query.where(Booking.student_key.in_(students))
+        for b in session.execute(held_query):
+            host_of[b.slot_id] = b.host_key
+            for busy in sis.busy_times(session, b.student_key, b.start_utc, b.end_utc):
                 found.append(ConflictItem("student_busy", _subject((b.id,)), (b.slot_id,),
-                                          (b.id,), {"student_key": student_key,
+                                          (b.id,), {"student_key": b.student_key,
                                                     "busy": busy.label}))
     kept = {(o.kind, o.subject) for o in session.scalars(select(ConflictOverride))}
     return [c for c in found if (c.kind, c.subject) not in kept and (
         hosts is None or any(host_of.get(s) in hosts for s in c.slot_ids))]
+
+
+def _open_in(slot, start: datetime, end: datetime) -> tuple:
+    """The conditions on ``slot`` (Slot or an alias) of an open slot overlapping the range."""
+    return slot.status == "open", slot.start_utc < end, slot.end_utc > start
+
+
+def _student_pairs(start: datetime, end: datetime, students):
+    """The pairs of a student's active bookings in open slots in range that overlap, asked
+    of the database (a campus's month is tens of thousands of bookings; the pairs are few);
+    ``students``: a subquery of the students looked at (None: all)."""
+    first, second = aliased(Booking), aliased(Booking)
+    mine, other = aliased(Slot), aliased(Slot)
+    query = (select(first.id.label("first"), second.id.label("second"),
+                    first.slot_id.label("first_slot"), second.slot_id.label("second_slot"),
+                    first.student_key, mine.host_key.label("first_host"),
+                    other.host_key.label("second_host"))
+             .join(mine, mine.id == first.slot_id)
+             .join(second, (second.student_key == first.student_key) & (second.id > first.id))
+             .join(other, other.id == second.slot_id)
+             .where(first.status.in_(ACTIVE_BOOKING_STATUSES),
+                    second.status.in_(ACTIVE_BOOKING_STATUSES),
+                    mine.start_utc < other.end_utc, other.start_utc < mine.end_utc,
+                    *_open_in(mine, start, end), *_open_in(other, start, end)))
+    if students is not None:
+        query = query.where(first.student_key.in_(students))
+    return query
 
 
 def find_for(session: Session, *, actor: SisUser, start: datetime,
