@@ -241,6 +241,8 @@ def test_audit_page_for_staff_and_admins(client, auth, calendars):
     assert "Booking made" in html and "booking.created" in html  # words, the code beside
     assert f">Dr Lee</a> <span class=\"appt-key\">({lee.key})</span>" in html
     assert f'href="/appointments/bookings/{booking.id}">Booking {booking.id}</a>' in html
+    assert f'href="/admin/appointments/calendar/slots/{lee_slot.id}">Slot {lee_slot.id}</a>' \
+        in html
     assert 'href="/admin/appointments/settings#setting-horizon_days"' in html
     assert "Times are shown in America/New_York" in html
     only = client.get(AUDIT, query_string={"action": "booking.created"}).get_data(as_text=True)

@@ -38,8 +38,14 @@ def entity_link(row: audit_view.Row) -> str | None:
     """The page of the entity an audit row is about, where one exists."""
     if row.entity_id is None:
         return None
-    if row.entity_type == "booking" and row.entity_id.isdigit():
-        return url_for("appointments_portal.booking_details", booking_id=int(row.entity_id))
+    numbered = {"booking": ("appointments_portal.booking_details", "booking_id"),
+                "slot": ("appointments_admin.calendar_slot", "slot_id"),
+                "type": ("appointments_admin.types_edit", "type_id")}
+    if row.entity_type in numbered and row.entity_id.isdigit():
+        endpoint, name = numbered[row.entity_type]
+        return url_for(endpoint, **{name: int(row.entity_id)})
+    if row.entity_type == "conflict":
+        return url_for("appointments_admin.conflicts")
     if row.entity_type == "setting":
         return url_for("appointments_admin.settings", _anchor=f"setting-{row.entity_id}")
     if row.entity_type == "grant":
