@@ -389,10 +389,16 @@ def test_conflicts_page_lists_and_resolves(client, auth, session, people, create
     session.expire_all()
     assert session.get(Booking, session.query(Booking).filter_by(
         student_key=ana.key).one().id).slot_id == free.id
-    refused = client.post(HOME + "conflicts/resolve", follow_redirects=True, data={
-        "csrf_token": csrf, "action": "override", "kind": "host_overlap",
-        "subject": f"{first.id},{second.id}", "reason": ""})
-    assert "Override needs reason." in refused.get_data(as_text=True)
+    subject = f"{first.id},{second.id}"
+    refused = client.post(HOME + "conflicts/resolve", data={
+        "csrf_token": csrf, "action": "override", "kind": "host_overlap", "subject": subject,
+        "item": f"host_overlap:{subject}", "reason": "  "})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'href="#appt-conflict-1">Go to the conflict</a>' in page  # said at the top
+    at_conflict = page[page.index(f'data-conflict="host_overlap:{subject}"'):]
+    assert at_conflict.index("Keeping a conflict needs a reason") < at_conflict.index("</li>")
+    assert 'value="  " aria-invalid="true"' in at_conflict  # what was typed stays
     kept = client.post(HOME + "conflicts/resolve", follow_redirects=True, data={
         "csrf_token": csrf, "action": "override", "kind": "host_overlap",
         "subject": f"{first.id},{second.id}", "reason": "two rooms"})

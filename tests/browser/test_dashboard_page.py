@@ -13,8 +13,9 @@ from browser.harness import assert_no_axe_violations, assert_no_horizontal_scrol
 from browser.test_my_appointments import _student
 from playwright.sync_api import Page, expect
 
+from sis_appointments.contract import SisUser
 from sis_appointments.models import AppointmentType, Booking, Slot, TypeHost
-from sis_appointments.services.scheduling import booking
+from sis_appointments.services.scheduling import booking, slots
 
 HOME = "/admin/appointments/"
 CONFLICTS = "/admin/appointments/conflicts"
@@ -112,3 +113,25 @@ def test_a_conflict_is_kept_with_a_reason(open_page, sis_server):
     item.get_by_role("button", name="Keep the conflict").click()
     expect(page.get_by_text("The conflict is kept")).to_be_visible()
     expect(page.locator(f'[data-conflict="host_overlap:{first},{second}"]')).to_have_count(0)
+
+
+def test_the_conflicts_page_follows_changes_live_and_keeps_what_is_typed(open_page,
+                                                                         sis_server):
+    first, second = _advisor_slots(sis_server, "Live overlap", 50, 50.25)
+    third, fourth = _advisor_slots(sis_server, "Live overlap too", 60, 60.25)
+    page = _connected(open_page("advisor", path=CONFLICTS))
+    gone = page.locator(f'[data-conflict="host_overlap:{first},{second}"]')
+    typed = page.locator(f'[data-conflict="host_overlap:{third},{fourth}"]')
+    reason = typed.get_by_label("Why keep it")
+    reason.fill("Shared desk")  # typing: a refetch waits until the field is left
+    advisor = SisUser(key=sis_server.user_key("advisor"), name="advisor",
+                      roles=frozenset({"staff"}))
+    with sis_server.app.app_context(), sis_server.session() as session:
+        slots.cancel(session, actor=advisor, slot_id=second, reason="Double entry")
+    expect(page.locator("#appt-live")).to_contain_text("A slot changed")
+    expect(gone).to_have_count(1)  # not refetched while typing
+    expect(reason).to_have_value("Shared desk")
+    page.get_by_role("heading", name="Conflicts", level=1).click()  # leaves the field
+    expect(gone).to_have_count(0)
+    expect(page.locator("#appt-live")).to_contain_text("The list of conflicts is up to date.")
+    expect(typed).to_have_count(1)

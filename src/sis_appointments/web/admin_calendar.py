@@ -78,6 +78,14 @@ def context():
     return identity, db.session(), permissions.display_zone(identity)
 
 
+def live_rooms(hosts: list[str] | None, types) -> list[str]:
+    """The live rooms a staff page showing the calendars ``hosts`` (None: all) joins: the
+    hosts' rooms, or, for many calendars, the rooms of the ``types`` (pushes are hints)."""
+    if hosts is not None and len(hosts) <= 50:
+        return [f"host:{k}" for k in hosts]
+    return [f"type:{t.id}" for t in types]
+
+
 def calendars_of(session, identity) -> dict[str, str]:
     """The calendars the viewer manages, key -> name, their own first."""
     keys = staff_calendar.calendars(session, identity)
@@ -145,9 +153,7 @@ def calendar():
             "add": url_for("appointments_admin.calendar_add"),
             "move": url_for("appointments_admin.calendar_move", slot_id=0),
             "week": start.isoformat(), "zone": zone.key, "host": host}
-    shown = [host] if host else list(hosts)
-    rooms = " ".join(f"host:{k}" for k in shown) if len(shown) <= 50 else " ".join(
-        f"type:{t.id}" for t in types)  # (hints: many calendars are followed by type)
+    rooms = " ".join(live_rooms([host] if host else list(hosts), types))
     return render_template(
         "appointments/admin/calendar.html", days=days, hosts=hosts, host=host, types=types,
         type_id=type_id, week=start, zone=zone, data=data, rooms=rooms,

@@ -13,9 +13,11 @@ from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
-from sis_appointments.services.scheduling import conflicts
+from sis_appointments.services.accounts import access
+from sis_appointments.services.scheduling import conflicts, queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
+from sis_appointments.web.admin_calendar import live_rooms
 
 page("Conflicts", "appointments_admin.conflicts", order=40)
 
@@ -39,6 +41,7 @@ class ResolveForm(FlaskForm):
     target_slot_id = IntegerField("Move the bookings to", validators=ROW_ID)
     kind = HiddenField(validators=[Optional(), AnyOf(list(conflicts.KINDS))])
     subject = HiddenField(validators=[Optional(), Length(max=200)])
+    item = HiddenField(validators=[Optional(), Length(max=250)])  # the conflict shown
     reason = StringField("Reason", validators=[
         Length(max=1000), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
 
@@ -55,7 +58,14 @@ def _range() -> tuple[date, int]:
 @bp.get("/conflicts", endpoint="conflicts")
 @permissions.require_roles("staff", "admin")
 def conflicts_page():
-    """The conflicts from ``start`` (default: today) for ``days`` days."""
+    """The conflicts from ``start`` (default: today) for ``days`` days (``fragment=1``:
+    the list alone, what static/js/live_body.js refetches when a calendar changes)."""
+    return _render()
+
+
+def _render(refused: dict | None = None, status: int = 200):
+    """The conflicts page; ``refused``: a resolution just refused ({"item", "action",
+    "message", "reason"}), said at its conflict."""
     identity = permissions.current_identity()
     zone = permissions.display_zone(identity)
     session = db.session()
@@ -65,24 +75,30 @@ def conflicts_page():
     items = conflicts.find_for(session, actor=identity, start=begin,
                                end=begin + timedelta(days=days))
     found_slots, found_bookings = conflicts.involved(session, items)
+    fragment = request.args.get("fragment") == "1"
+    rooms = [] if fragment else live_rooms(access.managed_hosts(session, identity),
+                                           queries.active_types(session))
     return render_template(
-        "appointments/admin/conflicts.html", items=items, slots=found_slots,
+        f"appointments/admin/conflicts{'_body' if fragment else ''}.html", rooms=rooms,
+        items=items, slots=found_slots,
         bookings=found_bookings, suggested=conflicts.suggestions(session, items),
         labels=KIND_LABELS, zone=zone, start=start, days=days, form=ResolveForm(formdata=None),
-        back={"start": start.isoformat(), "days": days},
-        published=lambda local: datetime.fromisoformat(local).strftime("%a %-d %b %Y, %H:%M"))
+        back={"start": start.isoformat(), "days": days}, refused=refused or {},
+        published=lambda local: datetime.fromisoformat(local).strftime("%a %-d %b %Y, %H:%M"),
+    ), status
 
 
 @bp.post("/conflicts/resolve")
 @permissions.require_roles("staff", "admin")
 def resolve_conflict():
+    """Resolve one conflict; a refusal is said at that conflict (the page again, 422), a
+    success flashed on the page it came from."""
     form = ResolveForm()
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400, "The form expired or was not valid; reload the page and try again.")
-        flash("That did not work: " + "; ".join(
-            f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items()),
-            "error")
+        message = "That did not work: " + "; ".join(
+            f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
     else:
         fields = {k: getattr(form, k).data for k in
                   ("slot_id", "booking_id", "target_slot_id", "kind", "subject")}
@@ -90,12 +106,16 @@ def resolve_conflict():
             conflicts.resolve(db.session(), actor=permissions.current_identity(),
                               action=form.action.data, reason=(form.reason.data or "").strip(),
                               **{k: v for k, v in fields.items() if v})
-            flash(DONE[form.action.data])
         except NotFound:
             abort(404)
         except Forbidden:
             abort(403)
         except SchedulingError as error:
-            flash(error.sentence, "error")
-    args = {k: request.args[k] for k in ("start", "days") if request.args.get(k)}
-    return redirect(url_for("appointments_admin.conflicts", **args), 303)
+            db.session().rollback()
+            message = error.sentence
+        else:
+            flash(DONE[form.action.data])
+            args = {k: request.args[k] for k in ("start", "days") if request.args.get(k)}
+            return redirect(url_for("appointments_admin.conflicts", **args), 303)
+    return _render({"item": form.item.data, "action": form.action.data, "message": message,
+                    "reason": form.reason.data or ""}, 422)

@@ -35,9 +35,10 @@ from sis_appointments.services.scheduling import booking, eligibility, seats, sl
 KINDS = ("host_overlap", "location_overlap", "student_overlap", "student_busy",
          "off_availability")
 MAX_RANGE = timedelta(days=366)  # the widest range one conflict query may scan
-# What each resolution needs besides the action (``resolve``).
+# What each resolution needs besides the action (``resolve``; keeping a conflict also needs
+# a reason, asked for in words by ``override``).
 RESOLUTIONS = {"cancel_slot": ("slot_id",), "cancel_booking": ("booking_id",),
-               "move": ("slot_id", "target_slot_id"), "override": ("kind", "subject", "reason")}
+               "move": ("slot_id", "target_slot_id"), "override": ("kind", "subject")}
 
 
 @dataclass(frozen=True)
