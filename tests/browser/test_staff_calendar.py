@@ -167,7 +167,8 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
         page.mouse.down()  # half an hour later: one slot's height down
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + box["height"], steps=8)
         page.mouse.up()
-        expect(page.get_by_text("keep their seat and will be told")).to_be_visible()
+        expect(page.get_by_text("This student keeps their seat and will be told")
+               ).to_be_visible()
         page.get_by_role("button", name="Move and tell them").click()
         expect(page.get_by_role("status")).to_contain_text("Moved. 1 student will be told.")
         expect(mine.locator("#appt-live")).to_contain_text("Changed by staff: Drag booked")
