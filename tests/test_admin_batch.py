@@ -61,19 +61,32 @@ def test_slots_are_found_by_filter_and_previewed_without_change(client, auth, se
     body = {"csrf_token": token(client, BATCH), "slot": ids, "op": "cancel",
             "reason": "Office closed", "mode": "all", "action": "preview"}
     preview = client.post(BATCH, data=body).get_data(as_text=True)
-    assert "Preview: 2 of 2 would change" in preview and "Ana Student" in preview
+    assert "Preview: 2 of 2 would change" in preview
+    assert "These 2 people would be told: Dr Lee, Ana Student." in preview
     session.rollback()
     assert {session.get(Slot, int(i)).status for i in ids} == {"open"}
     assert session.scalar(select(Notification.id).where(
         Notification.event == "booking_cancelled")) is None
     done = client.post(BATCH, data={**body, "action": "run"}).get_data(as_text=True)
-    assert "Done: 2 of 2 slots changed" in done
+    assert "Done: 2 of 2 slots changed" in done and "2 people are told" in done
     csv_text = unquote(re.search(r'href="data:text/csv;charset=utf-8,([^"]+)"', done).group(1))
     assert csv_text.splitlines()[0].startswith("slot_id,start,end,type,host,outcome")
     assert f"{slots[1, 10].id}," in csv_text and ",done," in csv_text
     session.rollback()
     session.expire_all()
     assert {session.get(Slot, int(i)).status for i in ids} == {"cancelled"}
+
+
+def test_one_person_told_is_worded_as_one(client, auth, office):
+    """A new place tells the booked student alone: "This person", not "These 1 people"."""
+    lee, kim, ana, advising, slots, kims = office
+    auth.login("lee")
+    body = {"csrf_token": token(client, BATCH), "slot": [str(slots[1, 10].id)],
+            "op": "location", "location": "Room 2", "mode": "all", "action": "preview"}
+    preview = client.post(BATCH, data=body).get_data(as_text=True)
+    assert "This person would be told: Ana Student." in preview
+    done = client.post(BATCH, data={**body, "action": "run"}).get_data(as_text=True)
+    assert "1 person is told: Ana Student." in done
 
 
 def test_a_refused_slot_stops_or_is_skipped(client, auth, session, office, create_user,

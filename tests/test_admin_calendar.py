@@ -247,7 +247,8 @@ def test_moving_names_who_will_be_told_then_moves(client, auth, session, office,
                                              "end": f"{new_day}T15:30:00"})
     html = confirm.get_data(as_text=True)
     assert confirm.status_code == 200 and "Ana Student" in html
-    assert "will be told of the new time" in html and "15:00 to 15:30" in html
+    assert "This student keeps their seat and will be told of the new time" in html
+    assert "15:00 to 15:30" in html
     session.rollback()
     session.expire_all()
     assert session.get(Slot, lees.id).start_utc == at(1, 10)  # nothing moved yet

@@ -6,6 +6,7 @@ cancelled from its panel with the keyboard; axe at desktop and phone."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import timedelta
 
 from browser.conftest import FIXED_NOW
@@ -16,6 +17,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from sis_appointments.models import AppointmentType, Slot, TypeHost
+from sis_appointments.notify import delivery
+from sis_appointments.services.notifications import inbox
 from sis_appointments.services.scheduling import booking
 
 CAL = "/admin/appointments/calendar"
@@ -39,8 +42,51 @@ def _advisor_slot(server, name: str, hours: float, capacity: int = 3) -> int:
     return slot_id
 
 
+@contextmanager
+def mail_through(server):
+    """The live server mails through a real SMTP server (aiosmtpd) for the block; yields it
+    (its ``inbox`` holds what arrived)."""
+    from notify.conftest import SmtpServer
+
+    smtp = SmtpServer()
+    smtp.start()
+    state = server.app.extensions["sis_appointments"]
+    before = dict(state.settings)
+    state.settings.update(SIS_APPOINTMENTS_SMTP_HOST="127.0.0.1",
+                          SIS_APPOINTMENTS_SMTP_PORT=smtp.port,
+                          SIS_APPOINTMENTS_MAIL_FROM="appointments@sis.example.edu")
+    state.refresh_channels()  # email is a channel people have from now on
+    try:
+        yield smtp
+    finally:
+        state.settings.clear()
+        state.settings.update(before)
+        state.refresh_channels()
+        smtp.stop()
+
+
+def deliver(server) -> None:
+    """One pass of the delivery job, as a worker runs it (the server's clock is stopped, so
+    the job's own schedule is never due)."""
+    state = server.app.extensions["sis_appointments"]
+    with server.app.app_context(), server.session() as session:
+        delivery.deliver_due(session, state.make_channels(), state.settings, emit=state.emit)
+
+
 def _event(page: Page, slot_id: int):
     return page.locator(f'#appt-staff-calendar a.fc-event[href$="/calendar/slots/{slot_id}"]')
+
+
+def drag_down(page: Page, event, heights: float) -> None:
+    """Drag ``event`` of the week grid down by ``heights`` of its own height (a slot as long
+    as the grid's rows: one height is half an hour) with the mouse."""
+    event.scroll_into_view_if_needed()
+    box = event.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + heights * box["height"],
+                    steps=8)
+    page.mouse.up()
 
 
 def test_the_week_shows_seats_and_follows_bookings_live(open_page, sis_server):
@@ -92,11 +138,7 @@ def test_a_dragged_slot_moves_only_once_confirmed(open_page, sis_server):
     page = open_page("advisor", path=CAL)
     event = _event(page, slot_id)
     expect(event).to_be_visible()
-    box = event.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + 2 * box["height"], steps=8)
-    page.mouse.up()
+    drag_down(page, event, 2)
     expect(page.get_by_role("heading", name="Move Drag me?")).to_be_visible()
     with sis_server.session() as session:
         before = session.get(Slot, slot_id).start_utc
@@ -139,20 +181,8 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
     aiosmtpd, which the server mails through for this test)."""
     from demo_sis.extensions import db
     from demo_sis.models import User
-    from notify.conftest import SmtpServer
 
-    from sis_appointments.notify import delivery
-    from sis_appointments.services.notifications import inbox
-
-    smtp = SmtpServer()
-    smtp.start()
-    state = sis_server.app.extensions["sis_appointments"]
-    before = dict(state.settings)
-    state.settings.update(SIS_APPOINTMENTS_SMTP_HOST="127.0.0.1",
-                          SIS_APPOINTMENTS_SMTP_PORT=smtp.port,
-                          SIS_APPOINTMENTS_MAIL_FROM="appointments@sis.example.edu")
-    state.refresh_channels()  # email is a channel people have from now on
-    try:
+    with mail_through(sis_server) as smtp:
         slot_id = _advisor_slot(sis_server, "Drag booked", hours=48)  # Thu 3 Dec, 09:00
         with sis_server.app.app_context(), sis_server.session() as session:
             booking.book(session, actor=_student(sis_server, "student021"), slot_id=slot_id)
@@ -161,21 +191,16 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
         page = open_page("advisor", path=CAL)
         event = _event(page, slot_id)
         expect(event).to_contain_text("1 of 3 booked")
-        event.scroll_into_view_if_needed()
-        box = event.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
-        page.mouse.down()  # half an hour later: one slot's height down
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5 + box["height"], steps=8)
-        page.mouse.up()
-        expect(page.get_by_text("keep their seat and will be told")).to_be_visible()
+        drag_down(page, event, 1)  # half an hour later
+        expect(page.get_by_text("This student keeps their seat and will be told")
+               ).to_be_visible()
         page.get_by_role("button", name="Move and tell them").click()
         expect(page.get_by_role("status")).to_contain_text("Moved. 1 student will be told.")
         expect(mine.locator("#appt-live")).to_contain_text("Changed by staff: Drag booked")
 
         key = sis_server.user_key("student021")
-        with sis_server.app.app_context(), sis_server.session() as session:
-            delivery.deliver_due(session, state.make_channels(), state.settings,
-                                 emit=state.emit)
+        deliver(sis_server)
+        with sis_server.session() as session:
             assert inbox.unread_count(session, key) >= 1
         with sis_server.app.app_context():
             address = db.session.get(User, int(key)).email
@@ -183,8 +208,3 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
                    if "Your appointment changed" in m["Subject"]]
         assert len(changed) == 1
         assert "Was" in changed[0].get_body(("plain",)).get_content()
-    finally:
-        state.settings.clear()
-        state.settings.update(before)
-        state.refresh_channels()
-        smtp.stop()
