@@ -58,6 +58,25 @@ def test_a_notification_shows_a_summary_and_leads_to_its_appointment(
     assert 'href="/appointments/">Back to My appointments</a>' in page
 
 
+def test_a_cancellation_says_why_in_the_list(app, client, auth, session, create_user,
+                                             create_slot):
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.scheduling import slots
+
+    create_user(username="ana")
+    lee = create_user(username="lee", role="staff", name="Dr Lee")
+    slot = create_slot(location="Advising office 3", host_key=lee.key)
+    auth.login("ana")
+    client.post(f"/appointments/slots/{slot.id}/book", data={"csrf_token": token(client)})
+    with app.app_context():
+        slots.cancel(session, actor=SisUser(key="boss", name="Boss", roles=frozenset({"admin"})),
+                     slot_id=slot.id, reason="The advisor is ill")
+    deliver(app)
+    page = client.get("/appointments/me/notifications").get_data(as_text=True)
+    cancelled = page.split('class="appt-notifications"')[1].split("</li>")[0]
+    assert "Appointment cancelled" in cancelled and "The advisor is ill" in cancelled
+
+
 def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, session,
                                                               create_user):
     ana = create_user(username="ana")

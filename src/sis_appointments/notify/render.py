@@ -119,7 +119,7 @@ def _cancelled(draft: _Draft) -> None:
     who = _who(draft.session, draft.data.get("actor_key"), draft.to)
     draft.lines.append(f"Cancelled by {who}.")
     if draft.data.get("reason"):
-        draft.facts.append(("Reason", draft.data["reason"]))
+        draft.facts.insert(0, ("Reason", draft.data["reason"]))  # first: lists show 3 lines
 
 
 def _rescheduled(draft: _Draft) -> None:
