@@ -1,7 +1,7 @@
 """The staff dashboard: a week of slots on the calendars the viewer manages, who booked
 them, attendance and cancelling, and the figures (services/scheduling/dashboard.py).
 
-``?fragment=1`` renders only the body (what static/js/dashboard.js refetches when a live
+``?fragment=1`` renders only the body (what static/js/live_body.js refetches when a live
 event says something changed). Actions POST, redirect back with 303 and flash; a cancel
 without a reason shows the page again with the error beside that slot's form.
 """
