@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -52,6 +53,28 @@ def test_split_matches_a_minute_by_minute_oracle(length, duration, before, after
         return
     got = split(T0, end, duration * minutes, before * minutes, after * minutes)
     assert got == expected
+
+
+@pytest.mark.parametrize("zone,start,end,expected", [
+    # New York's spring-forward night: 01:00 EST to 04:00 EDT is two hours.
+    ("America/New_York", datetime(2027, 3, 14, 1), datetime(2027, 3, 14, 4),
+     [(6, 7), (7, 8)]),
+    # ... and its fall-back night: 00:00 EDT to 02:00 EST is three hours.
+    ("America/New_York", datetime(2027, 11, 7, 0), datetime(2027, 11, 7, 2),
+     [(4, 5), (5, 6), (6, 7)]),
+    # Lord Howe moves by half an hour: 01:00 to 03:00 (+11 after 02:00 became 02:30) is 90 min.
+    ("Australia/Lord_Howe", datetime(2027, 10, 3, 1), datetime(2027, 10, 3, 3),
+     [(14.5, 15.5)]),
+])
+def test_split_counts_elapsed_time_across_a_dst_change(zone, start, end, expected):
+    tz = ZoneInfo(zone)
+    day = datetime.combine(start.date(), datetime.min.time(), UTC)
+    if zone == "Australia/Lord_Howe":
+        day -= timedelta(days=1)
+    got = split(start.replace(tzinfo=tz), end.replace(tzinfo=tz), 60 * minutes)
+    assert got == [Interval(day + timedelta(hours=a), day + timedelta(hours=b))
+                   for a, b in expected]
+    assert all(i.end - i.start == 60 * minutes for i in got)
 
 
 intervals = st.lists(st.tuples(st.integers(0, 500), st.integers(1, 120)), max_size=40)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from engine.actors import ADMIN, NOW, at, staff, student
@@ -65,6 +66,18 @@ def test_splitting_an_afternoon_into_slots(session):
     assert len(made) == 9
     assert [s.start_utc.strftime("%H:%M") for s in made][:3] == ["17:00", "17:25", "17:50"]
     assert made[-1].end_utc.strftime("%H:%M") == "20:40"
+
+
+def test_a_range_over_the_spring_forward_night_makes_slots_of_their_length(session):
+    """Given in New York's wall clock, 01:00 EST to 04:00 EDT on 12 March 2034 is two hours:
+    two 60-minute slots (it used to fail with the database's end-after-start check)."""
+    hour = make_type(session, duration_minutes=60)
+    new_york = ZoneInfo("America/New_York")
+    made = slots.create_custom(session, actor=ADMIN, type_id=hour.id, host_key="host1",
+                               start=datetime(2034, 3, 12, 1, tzinfo=new_york),
+                               end=datetime(2034, 3, 12, 4, tzinfo=new_york))
+    assert [(s.start_utc.astimezone(UTC).hour, s.end_utc.astimezone(UTC).hour)
+            for s in made] == [(6, 7), (7, 8)]
 
 
 def test_custom_ranges_validate(session):

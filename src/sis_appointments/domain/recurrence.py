@@ -92,9 +92,7 @@ class Recurrence:
     def _occurrence(self, local: datetime) -> Occurrence:
         tz = zone(self.timezone)
         start = to_utc(local, tz)
-        end = to_utc(local + self.duration, tz)
-        if end <= start:  # the end fell into a gap before the start; keep the length
-            end = start + self.duration
+        end = start + self.duration  # elapsed time: the same length across a DST change
         odd = is_nonexistent(local, tz) or is_ambiguous(local, tz)
         return Occurrence(local, start, end, odd)
 

@@ -10,7 +10,7 @@ So 13:00-17:00 in 20-minute slots with a 5-minute buffer after each gives 9 slot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sis_appointments.domain.errors import InvalidInput
 
@@ -39,8 +39,11 @@ def check_range(start: datetime, end: datetime) -> None:
 
 def split(start: datetime, end: datetime, duration: timedelta,
           before: timedelta = timedelta(0), after: timedelta = timedelta(0)) -> list[Interval]:
-    """Consecutive slots of ``duration`` in [start, end) by the rule above."""
+    """Consecutive slots of ``duration`` in [start, end) by the rule above, in UTC: lengths
+    and buffers are elapsed time, also across a DST change (Python adds a timedelta to an
+    aware datetime on its wall clock)."""
     check_range(start, end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if duration <= timedelta(0):
         raise InvalidInput("the duration must be positive", code="bad_duration")
     if before < timedelta(0) or after < timedelta(0):
