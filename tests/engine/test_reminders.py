@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from engine.actors import NOW, at, staff, student
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from sis_appointments.models import Notification
+from sis_appointments.models import Booking, Notification
 from sis_appointments.notify.delivery import deliver_due
+from sis_appointments.notify.render import time_left
 from sis_appointments.services.notifications import preferences, reminders
 from sis_appointments.services.scheduling import booking
 
@@ -61,6 +63,52 @@ def test_exactly_one_reminder_per_lead_time(session, booked):
         Notification.event == "reminder"))}
     assert channels == {"email", "inapp"}  # the student's defaults; staff get the digest
     assert made.student_key == "s1"
+
+
+def test_a_reminder_says_the_time_left_when_it_is_sent(session, booked):
+    made = booked("s1", 3)
+    start = at(3)
+    session.execute(update(Booking).where(Booking.id == made.id).values(
+        created_at=start - timedelta(days=2)))
+    session.commit()
+    assert run(session, start - timedelta(hours=24)) == 1
+    assert run(session, start - timedelta(minutes=5)) == 1  # the job was down: sent late
+    texts = []
+
+    class Texts(Recorder):
+        def send(self, delivery):
+            texts.append(delivery.message.text)
+
+    deliver_due(session, {"email": Texts("email"), "inapp": Recorder("inapp")}, {},
+                now=start - timedelta(minutes=5))
+    said = sorted(line.strip() for text in texts for line in text.splitlines()
+                  if "starts" in line)
+    assert said == ["Your appointment starts in 5 minutes.",
+                    "Your appointment starts in 5 minutes."]  # both leads, sent now
+
+
+def test_no_reminder_whose_lead_had_passed_when_it_was_booked(session, booked):
+    made = booked("s1", 3)
+    start = at(3)
+    session.execute(update(Booking).where(Booking.id == made.id).values(
+        created_at=start - timedelta(minutes=7)))
+    session.commit()
+    assert run(session, start - timedelta(minutes=5)) == 0  # the confirmation said when
+    assert reminders_of(session, "s1") == {}
+
+
+@pytest.mark.parametrize(("left", "zone", "words"), [
+    (timedelta(minutes=1, seconds=20), "UTC", "in 1 minute"),
+    (timedelta(minutes=5), "UTC", "in 5 minutes"),
+    (timedelta(minutes=59, seconds=40), "UTC", "in about 1 hour (12:59)"),
+    (timedelta(hours=2, minutes=10), "UTC", "in about 2 hours (14:10)"),
+    (timedelta(hours=21), "UTC", "tomorrow at 09:00"),
+    (timedelta(hours=21), "America/New_York", "tomorrow at 04:00"),
+    (timedelta(hours=9), "Asia/Kolkata", "tomorrow at 02:30"),
+    (timedelta(days=3), "UTC", "on Thu 7 Mar at 12:00"),
+])
+def test_time_left_in_words(left, zone, words):
+    assert time_left(NOW + left, NOW, ZoneInfo(zone)) == words
 
 
 def test_no_reminder_for_a_cancelled_booking(session, booked):

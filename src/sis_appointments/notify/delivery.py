@@ -43,6 +43,7 @@ class Delivery:
     session: Session
     settings: dict
     emit: object = None  # emit(event, payload, room) pushes to open pages, if sockets run
+    now: datetime | None = None  # when it is sent (texts such as "starts in 5 minutes")
 
     @property
     def domain(self) -> str:
@@ -66,7 +67,7 @@ class Delivery:
         booking_id = None if to.staff else render.booking_id_of(self.notification)
         link = f"{site}{pages}/bookings/{booking_id}" if booking_id else f"{site}{pages}/"
         return render.render(self.session, self.notification, to, domain=self.domain,
-                             link=link)
+                             link=link, now=self.now)
 
 
 def calendar_domain(settings: dict) -> str:
@@ -109,7 +110,7 @@ def deliver_due(session: Session, channels: dict, settings: dict, *,
     outcomes = []
     try:
         for note in rows:
-            outcome = _send(Delivery(note, session, settings, emit), channels, settings)
+            outcome = _send(Delivery(note, session, settings, emit, now), channels, settings)
             counts[outcome[0]] += 1
             outcomes.append((note, *outcome))
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sis_appointments import ical
 from sis_appointments.domain.timezones import format_local, zone
-from sis_appointments.models import Booking, Notification, Slot
+from sis_appointments.models import Booking, Notification, Slot, utcnow
 from sis_appointments.resources import package_path
 from sis_appointments.services.platform.sis import Person, name
 
@@ -61,23 +61,28 @@ class _Draft:
     data: dict
     to: Person
     when: Callable[[datetime], str]
+    now: datetime
     slot: Slot | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
 
 def render(session: Session, note: Notification, to: Person, *, domain: str,
-           link: str | None = None) -> Message:
-    """The message of ``note`` for ``to``, in their zone; raises Skip if it lapsed.
-    ``link`` leads to the user's appointments (emails show it only if it is absolute)."""
+           link: str | None = None, now: datetime | None = None) -> Message:
+    """The message of ``note`` for ``to``, in their zone, written at ``now`` (default: the
+    clock's); raises Skip if it lapsed. ``link`` leads to the user's appointments (emails
+    show it only if it is absolute)."""
     tz = zone(to.timezone)
-    draft = _Draft(session, note.payload, to, lambda instant: format_local(instant, tz))
+    draft = _Draft(session, note.payload, to, lambda instant: format_local(instant, tz),
+                   now=now or utcnow())
     booking = _booking(session, note)
     slot = booking.slot if booking else _slot(session, draft.data.get("slot_id"))
     draft.slot = slot
     if note.event == "reminder" and (booking is None or not booking.active
                                      or booking.slot.status != "open"):
         raise Skip("the booking is no longer active")
+    if note.event == "reminder" and booking.slot.start_utc <= draft.now:
+        raise Skip("the appointment has started")
     what = slot.type.name if slot else "Appointment"
     subject = f"{HEADLINES.get(note.event, note.event)}: {what}"
     if slot:
@@ -160,9 +165,25 @@ def _offered(draft: _Draft) -> None:
 
 
 def _reminder(draft: _Draft) -> None:
-    hours = draft.data.get("lead_minutes", 0) / 60
-    draft.lines.append(f"Your appointment starts in about {hours:g} hour"
-                       f"{'' if hours == 1 else 's'}.")
+    left = time_left(draft.slot.start_utc, draft.now, zone(draft.to.timezone))
+    draft.lines.append(f"Your appointment starts {left}.")
+
+
+def time_left(start: datetime, now: datetime, tz) -> str:
+    """When ``start`` is, from ``now``, in words a person reads at a glance in zone ``tz``:
+    "in 5 minutes", "in about 2 hours (15:00)", "tomorrow at 09:00", "on Mon 7 Dec at
+    09:00"."""
+    minutes = max(1, round((start - now).total_seconds() / 60))
+    if minutes < 60:
+        return f"in {minutes} minute{'' if minutes == 1 else 's'}"
+    local, today = start.astimezone(tz), now.astimezone(tz).date()
+    clock = f"{local:%H:%M}"
+    if local.date() == today:
+        hours = round(minutes / 60)
+        return f"in about {hours} hour{'' if hours == 1 else 's'} ({clock})"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow at {clock}"
+    return f"on {local:%a} {local.day} {local:%b} at {clock}"
 
 
 # What each event adds to the basics.

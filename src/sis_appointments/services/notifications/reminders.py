@@ -4,7 +4,9 @@ Each run looks for confirmed bookings whose start is within a lead time from now
 more than the grace period past the moment the reminder was due), and writes a reminder
 whose dedupe key names the booking, its start and the lead time: running again, on any
 worker, after any downtime, writes nothing twice. A booking cancelled before its reminder
-went out gets none (the delivery skips it).
+went out gets none (the delivery skips it), nor does one booked after the reminder was due
+(its confirmation says when), nor one whose appointment started before it was sent. The
+text says the time left when it is sent ("in 5 minutes", "tomorrow at 09:00").
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
             for booking, slot in due:
                 if lead not in own.get(booking.student_key, default):
                     continue
+                if booking.created_at > slot.start_utc - ahead:
+                    continue  # booked after this reminder was due: the confirmation covers it
                 occurrence = f"{slot.start_utc:%Y%m%dT%H%M}Z-{lead}m"
                 if _written(session, f"reminder:booking:{booking.id}:{occurrence}:"):
                     continue
