@@ -72,6 +72,13 @@ def expire_offers() -> None:
     click.echo(f"{waitlist.expire_offers(db.session())} offers expired")
 
 
+@appointments.command("reconcile-waitlists")
+def reconcile_waitlists() -> None:
+    """Promote wherever a free seat sits beside a student waiting who could take it (the
+    worker does this every 5 minutes)."""
+    click.echo(f"{waitlist.reconcile(db.session())} waiting places moved on")
+
+
 @appointments.command("worker")
 def worker() -> None:
     """Run the background jobs (delivery, reminders, offers, horizon, digest) until stopped.

@@ -56,6 +56,8 @@ JOBS = {job.name: job for job in (
         lambda state, s: f"{reminders.queue_reminders(s)} reminders"),
     Job("expire_offers", timedelta(minutes=1),
         lambda state, s: f"{waitlist.expire_offers(s)} offers expired"),
+    Job("reconcile_waitlists", timedelta(minutes=5),
+        lambda state, s: f"{waitlist.reconcile(s)} waiting places moved on"),
     Job("extend_horizon", timedelta(hours=6),
         lambda state, s: f"{series.extend_all(s)} slots created"),
     Job("prune", timedelta(hours=24),

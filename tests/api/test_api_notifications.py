@@ -148,8 +148,8 @@ def test_admins_see_and_retry_dead_letters(app, make_caller):
     assert retried["status"] == "pending" and retried["attempts"] == 0
     assert admin.post(f"/system/notifications/{dead[0]['id']}/retry").status_code == 409
     jobs = {j["name"] for j in admin.get("/system/jobs").get_json()}
-    assert jobs == {"deliver", "reminders", "expire_offers", "extend_horizon", "prune",
-                    "digest"}
+    assert jobs == {"deliver", "reminders", "expire_offers", "reconcile_waitlists",
+                    "extend_horizon", "prune", "digest"}
     put = admin.put("/system/settings/reminder_lead_minutes", json={"value": [60]})
     assert put.get_json()["reminder_lead_minutes"] == [60]
     assert admin.put("/system/settings/nope", json={"value": 1}).status_code == 422

@@ -18,7 +18,7 @@ def violations(session) -> list[str]:
     entries = session.scalars(select(WaitlistEntry).order_by(
         WaitlistEntry.created_at, WaitlistEntry.id)).all()
     return (_seats(slots, active, entries) + _overlaps(slots, active)
-            + _waitlists(slots, entries))
+            + _waitlists(slots, entries, active))
 
 
 def _seats(slots, active, entries) -> list[str]:
@@ -56,16 +56,33 @@ def _overlaps(slots, active) -> list[str]:
     return found
 
 
-def _waitlists(slots, entries) -> list[str]:
-    """No free seat while students wait; promotions in order; each seat to one student."""
+def _waitlists(slots, entries, active) -> list[str]:
+    """No free seat while a student waits who could take it (holding no booking at that
+    time); nobody waits for a slot they hold; promotions in order; each seat to one
+    student."""
     found = []
     queue = defaultdict(list)
     for e in entries:
         queue[e.slot_id].append(e)
+    held = defaultdict(list)
+    for b in active:
+        held[b.student_key].append(slots[b.slot_id])
+
+    def could_take(entry) -> bool:
+        slot = slots[entry.slot_id]
+        return not any(h.start_utc < slot.end_utc and slot.start_utc < h.end_utc
+                       for h in held[entry.student_key])
+
     for slot_id, line in queue.items():
         waiting = [e for e in line if e.status == "waiting"]
-        if waiting and slots[slot_id].booked < slots[slot_id].capacity:
-            found.append(f"slot {slot_id}: a seat is free while {len(waiting)} wait")
+        for e in line:
+            if e.status in ("waiting", "offered") and slots[slot_id] in held[e.student_key]:
+                found.append(f"slot {slot_id}: student {e.student_key} holds it and waits")
+        able = [e for e in waiting if could_take(e)]
+        if able and slots[slot_id].status == "open" \
+                and slots[slot_id].booked < slots[slot_id].capacity:
+            found.append(f"slot {slot_id}: a seat is free while {len(able)} who could take "
+                         "it wait")
         promoted = [e for e in line if e.status == "promoted"]
         if waiting and promoted and max(line.index(p) for p in promoted) > line.index(waiting[0]):
             found.append(f"slot {slot_id}: promoted out of order")

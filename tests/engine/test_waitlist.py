@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from engine.actors import NOW, at, staff, student
+from engine.invariants import violations
 from sqlalchemy import select
 
 from sis_appointments.contract import BusyTime
@@ -95,6 +96,56 @@ def test_raising_capacity_or_rescheduling_away_promotes_too(session, create_slot
                        target_slot_id=other.id, now=NOW)
     session.expire_all()
     assert session.scalars(select(WaitlistEntry.status)).one() == "promoted"
+
+
+def test_a_waiting_student_whose_clash_goes_away_gets_the_free_seat(session, create_slot):
+    """Issue #14 item 3: X and Y at the same time on different calendars."""
+    x = create_slot(start=at(2), host_key="host1")
+    y = create_slot(start=at(2), host_key="host2")
+    a_on_x = booking.book(session, actor=student("a"), slot_id=x.id, now=NOW)
+    place = waitlist.join(session, actor=student("w"), slot_id=x.id, now=NOW)
+    w_on_y = booking.book(session, actor=student("w"), slot_id=y.id, now=NOW)
+    booking.cancel(session, actor=student("a"), booking_id=a_on_x.id, now=NOW)
+    session.expire_all()
+    assert (session.get(Slot, x.id).booked, session.get(WaitlistEntry, place.id).status) == (
+        0, "waiting")  # skipped: W holds Y at that time, and keeps the place
+    assert violations(session) == []
+    booking.cancel(session, actor=student("w"), booking_id=w_on_y.id, now=NOW)
+    session.expire_all()
+    assert session.get(WaitlistEntry, place.id).status == "promoted"
+    assert session.scalars(select(Booking.student_key).where(
+        Booking.slot_id == x.id, Booking.status == "confirmed")).all() == ["w"]
+    assert violations(session) == []
+
+
+def test_booking_a_slot_directly_closes_ones_own_place_on_it(session, create_slot, fake_host):
+    x = create_slot(start=at(2), host_key="host1")
+    a_on_x = booking.book(session, actor=student("a"), slot_id=x.id, now=NOW)
+    place = waitlist.join(session, actor=student("w"), slot_id=x.id, now=NOW)
+    fake_host.busy["w"] = [BusyTime(at(2), at(2, 1), "exam")]
+    booking.cancel(session, actor=student("a"), booking_id=a_on_x.id, now=NOW)
+    fake_host.busy["w"] = []  # the exam moved: W books the free seat themself
+    mine = booking.book(session, actor=student("w"), slot_id=x.id, now=NOW)
+    session.expire_all()
+    entry = session.get(WaitlistEntry, place.id)
+    assert (entry.status, entry.booking_id) == ("promoted", mine.id)
+    assert session.scalars(select(WaitlistEntry.status).where(
+        WaitlistEntry.slot_id == x.id)).all() == ["promoted"]  # nobody waits any more
+    assert violations(session) == []
+
+
+def test_the_periodic_check_promotes_where_a_seat_sits_free(session, create_slot, fake_host):
+    x = create_slot(start=at(2), host_key="host1")
+    a_on_x = booking.book(session, actor=student("a"), slot_id=x.id, now=NOW)
+    place = waitlist.join(session, actor=student("w"), slot_id=x.id, now=NOW)
+    fake_host.busy["w"] = [BusyTime(at(2), at(2, 1), "exam")]
+    booking.cancel(session, actor=student("a"), booking_id=a_on_x.id, now=NOW)
+    assert waitlist.reconcile(session, now=NOW) == 0  # still clashes with the exam
+    fake_host.busy["w"] = []  # the timetable changed in the SIS
+    assert waitlist.reconcile(session, now=NOW) == 1
+    session.expire_all()
+    assert session.get(WaitlistEntry, place.id).status == "promoted"
+    assert violations(session) == []
 
 
 def test_offer_mode_holds_the_seat_until_accepted_or_expired(session, create_type, create_slot):

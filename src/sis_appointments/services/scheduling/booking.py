@@ -62,6 +62,7 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
         booking = Booking(slot=slot, student_key=student_key, reason=reason,
                           booked_by=actor.key)
         tx.add_unique(session, booking, "the student already holds this slot", "already_booked")
+        waitlist.settle_own(session, slot, booking, actor, now)
         audit.record(session, actor_key=actor.key, action="booking.created",
                      entity_type="booking", entity_id=booking.id, after=snapshot(booking),
                      reason=override_reason if override else None)
@@ -96,6 +97,7 @@ def cancel(session: Session, *, actor: SisUser, booking_id: int, reason: str = "
                      before={"status": "confirmed"}, after=snapshot(booking), reason=reason)
         announce(session, "booking_cancelled", booking, actor, late=late, reason=reason)
         waitlist.promote(session, slot, now)
+        waitlist.reconsider(session, [booking.student_key], now)
         return booking
 
     return tx.run(session, work)
@@ -133,7 +135,9 @@ def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot
                      reason=override_reason if override else None)
         announce(session, "booking_rescheduled", booking, actor, old_slot_id=old.id,
                  new_slot_id=target.id)
+        waitlist.settle_own(session, target, booking, actor, now)
         waitlist.promote(session, old, now)
+        waitlist.reconsider(session, [booking.student_key], now)
         return booking
 
     return tx.run(session, work)

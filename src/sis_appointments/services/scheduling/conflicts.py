@@ -276,8 +276,10 @@ def move_bookings(session: Session, *, actor: SisUser, from_slot_id: int, to_slo
                          after=booking.snapshot(held))
             booking.announce(session, "booking_rescheduled", held, actor,
                              old_slot_id=source.id, new_slot_id=target.id)
+            waitlist.settle_own(session, target, held, actor, now)
         session.flush()
         waitlist.promote(session, source, now)
+        waitlist.reconsider(session, [b.student_key for b in moving], now)
         return moving
 
     return tx.run(session, work)

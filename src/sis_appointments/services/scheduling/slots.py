@@ -233,8 +233,9 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
             raise Conflict("the slot is already cancelled", code="slot_closed")
         before = snapshot(slot)
         now, why = utcnow(), reason or "slot cancelled"
-        for held in session.scalars(select(Booking).where(
-                Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all():
+        held_now = session.scalars(select(Booking).where(
+            Booking.slot_id == slot.id, Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all()
+        for held in held_now:
             seats.cancel_one(session, held, status="cancelled", now=now, by=actor.key,
                              reason=why)
             audit.record(session, actor_key=actor.key, action="booking.cancelled",
@@ -249,6 +250,8 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
                            pass_on=False)
         session.refresh(slot)
         slot.status = "cancelled"
+        session.flush()
+        waitlist.reconsider(session, [b.student_key for b in held_now], now)
         audit.record(session, actor_key=actor.key, action="slot.cancelled", entity_type="slot",
                      entity_id=slot.id, before=before, after=snapshot(slot), reason=reason)
         events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,

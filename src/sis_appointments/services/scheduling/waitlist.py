@@ -216,6 +216,57 @@ def promote(session: Session, slot: Slot, now: datetime) -> list[WaitlistEntry]:
     return promoted
 
 
+def settle_own(session: Session, slot: Slot, booking: Booking, actor: SisUser | None,
+               now: datetime) -> None:
+    """Close the student's own open place on ``slot`` now that ``booking`` gives them a
+    seat there (booked directly or moved in): nobody waits for a slot they hold. A seat
+    held for their offer is passed on. Call with the slot locked."""
+    for entry in session.scalars(select(WaitlistEntry).where(
+            WaitlistEntry.slot_id == slot.id, WaitlistEntry.student_key == booking.student_key,
+            WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))):
+        entry.booking_id = booking.id
+        close(session, entry, "promoted", actor=actor, now=now, action="waitlist.booked")
+
+
+def reconsider(session: Session, student_keys, now: datetime) -> None:
+    """Promote on the open future slots with a free seat where one of ``student_keys``
+    waits: a booking of theirs that kept them from that seat may just have gone."""
+    keys = sorted(set(student_keys))
+    if not keys:
+        return
+    slot_ids = session.scalars(select(WaitlistEntry.slot_id).join(WaitlistEntry.slot).where(
+        WaitlistEntry.student_key.in_(keys), WaitlistEntry.status == "waiting",
+        Slot.status == "open", Slot.start_utc > now, Slot.booked < Slot.capacity)
+        .distinct()).all()
+    _promote_on(session, slot_ids, now)
+
+
+def reconcile(session: Session, now: datetime | None = None) -> int:
+    """The periodic check (job ``reconcile_waitlists``): promote wherever an open future
+    slot has a free seat and a student waits (a timetable or rule that changed, a seat
+    freed by a path that does not promote); returns how many places moved on."""
+    now = now or utcnow()
+
+    def work() -> int:
+        slot_ids = session.scalars(select(WaitlistEntry.slot_id).join(WaitlistEntry.slot)
+                                   .where(WaitlistEntry.status == "waiting",
+                                          Slot.status == "open", Slot.start_utc > now,
+                                          Slot.booked < Slot.capacity).distinct()).all()
+        return _promote_on(session, slot_ids, now)
+
+    return tx.run(session, work)
+
+
+def _promote_on(session: Session, slot_ids, now: datetime) -> int:
+    seats.lock_slots(session, slot_ids)
+    moved = 0
+    for slot in session.scalars(select(Slot).where(Slot.id.in_(list(slot_ids)))
+                                .order_by(Slot.id)):
+        session.refresh(slot)
+        moved += len(promote(session, slot, now))
+    return moved
+
+
 def _seat(session: Session, entry: WaitlistEntry, actor: SisUser | None,
           now: datetime) -> Booking:
     """Book the seat already taken for ``entry`` and close the entry."""
