@@ -5,16 +5,22 @@ local time across DST. A booking's UID is stable and its SEQUENCE grows with eve
 so a program updates the same event instead of adding another. A staff feed exports a
 recurring series as one event with its RRULE; occurrences that moved are overrides
 (RECURRENCE-ID) and those that were cancelled or skipped are EXDATEs.
+
+Written so that every reader expands a series alike (RFC 5545 read strictly, or not): the
+master's DTSTART is the series' first occurrence (RFC 5545 counts DTSTART as one, dateutil
+only when the rule makes it), its UNTIL is in UTC, and VTIMEZONE transitions are one RDATE
+per line (vobject keeps only the first date of a comma-separated list).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vRecur
 
+from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import Booking, Series, Slot, utcnow
 
 PRODID = "-//sis-appointments//EN"
@@ -46,9 +52,16 @@ def calendar(method: str | None = None, name: str | None = None) -> Calendar:
 @lru_cache(maxsize=512)
 def _vtimezone(zone: str, year: int) -> bytes:
     """A zone's VTIMEZONE, transitions from 3 years back to 12 ahead (enough for
-    appointments, small enough for a mail attachment), built once per zone and year."""
-    return Timezone.from_tzid(zone, first_date=date(year - 3, 1, 1),
-                              last_date=date(year + 12, 1, 1)).to_ical()
+    appointments, small enough for a mail attachment), built once per zone and year. Each
+    transition is an RDATE line of its own."""
+    timezone = Timezone.from_tzid(zone, first_date=date(year - 3, 1, 1),
+                                  last_date=date(year + 12, 1, 1))
+    for part in timezone.subcomponents:
+        listed = part.pop("RDATE", [])
+        for rdates in listed if isinstance(listed, list) else [listed]:
+            for rdate in rdates.dts:
+                part.add("rdate", rdate.dt)
+    return timezone.to_ical()
 
 
 def finish(cal: Calendar) -> bytes:
@@ -103,19 +116,21 @@ def booking_file(booking: Booking, domain: str, summary: str, description: str =
 
 
 def series_events(series: Series, slots: list[Slot], occurrences: list[datetime],
-                  duration: timedelta, domain: str, summary: str) -> list[Event]:
+                  rule: Recurrence, domain: str, summary: str) -> list[Event]:
     """A series as one recurring event plus overrides. ``occurrences`` are the rule's
     wall-clock starts up to the materialised horizon: those without a live slot become
     EXDATEs, slots whose time differs from their occurrence become overrides."""
     zone = ZoneInfo(series.timezone)
+    duration = rule.duration
     series_uid = uid("series", series.id, domain)
     master = Event()
     master.add("uid", series_uid)
     master.add("dtstamp", utcnow())
-    master.add("dtstart", series.start_local.replace(tzinfo=zone))
-    master.add("dtend", series.start_local.replace(tzinfo=zone) + duration)
+    first = rule.first_start().replace(tzinfo=zone)
+    master.add("dtstart", first)
+    master.add("dtend", first + duration)
     master.add("summary", summary)
-    master.add("rrule", vRecur.from_ical(series.rrule))
+    master.add("rrule", vRecur.from_ical(rule.rfc_rule()))
     master.add("sequence", sequence(series))
     if series.location:
         master.add("location", series.location)

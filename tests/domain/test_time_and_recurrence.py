@@ -105,3 +105,50 @@ def test_daily_expansion_keeps_wall_clock(zone, start_day, hour, interval):
         assert occurrence.local_start == local
         assert occurrence.start == local.replace(tzinfo=tz, fold=0).astimezone(UTC)
         assert occurrence.end - occurrence.start == timedelta(minutes=45)  # elapsed time
+
+
+def test_a_local_until_is_read_as_typed_and_exported_as_the_last_start_in_utc():
+    """Rules stored with a local UNTIL keep their meaning; calendar files get it in UTC."""
+    rule = Recurrence(datetime(2027, 11, 1, 20), "America/New_York",
+                      "FREQ=DAILY;UNTIL=20271130T235959", timedelta(minutes=30))
+    starts = list(rule.local_starts())
+    assert (len(starts), starts[-1]) == (30, datetime(2027, 11, 30, 20))
+    assert rule.rfc_rule() == "FREQ=DAILY;UNTIL=20271201T010000Z"  # 20:00 EST on the 30th
+    date_only = Recurrence(datetime(2027, 11, 1, 20), "Asia/Kolkata",
+                           "FREQ=DAILY;UNTIL=20271130", timedelta(minutes=30))
+    assert date_only.rfc_rule() == "FREQ=DAILY;UNTIL=20271129T143000Z"  # midnight: the 29th
+
+
+def test_a_utc_until_bounds_the_instants_as_calendar_programs_read_it():
+    """01:30 on New York's fall-back night is 05:30Z, before an UNTIL of 06:00Z (01:00 EST,
+    an earlier wall-clock time): RFC 5545 compares instants, and so does the service."""
+    rule = Recurrence(datetime(2027, 11, 5, 1, 30), "America/New_York",
+                      "FREQ=DAILY;UNTIL=20271107T060000Z", timedelta(minutes=20))
+    assert list(rule.local_starts())[-1] == datetime(2027, 11, 7, 1, 30)
+    assert rule.rfc_rule() == "FREQ=DAILY;UNTIL=20271107T060000Z"
+
+
+def test_the_first_start_is_the_first_occurrence_the_rule_makes():
+    monday = datetime(2027, 3, 1, 9)
+    sundays = Recurrence(monday, "Europe/Berlin", "FREQ=WEEKLY;BYDAY=SU;COUNT=3",
+                         timedelta(minutes=30), frozenset({datetime(2027, 3, 7, 9)}))
+    assert sundays.first_start() == datetime(2027, 3, 7, 9)  # even where excluded
+    assert [s.day for s in sundays.local_starts()] == [14, 21]
+    assert Recurrence(monday, "UTC", "FREQ=DAILY", timedelta(hours=1)).first_start() == monday
+
+
+@settings(max_examples=100, deadline=None)
+@given(zone=st.sampled_from(ZONES), start_day=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+       hour=st.integers(0, 23), rule=st.sampled_from(
+           ["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU,WE", "FREQ=MONTHLY;BYMONTHDAY=1,-1",
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"]),
+       days=st.integers(0, 200), until_time=st.times(time(0, 0), time(23, 59)))
+def test_the_exported_rule_makes_the_same_occurrences(zone, start_day, hour, rule, days,
+                                                       until_time):
+    """DTSTART at the first occurrence and UNTIL in UTC, read back, give the same starts."""
+    start = datetime.combine(start_day, time(hour, 15))
+    until = datetime.combine(start_day + timedelta(days=days), until_time.replace(microsecond=0))
+    typed = Recurrence(start, zone, f"{rule};UNTIL={until:%Y%m%dT%H%M%S}", timedelta(minutes=30))
+    exported = Recurrence(typed.first_start(), zone, typed.rfc_rule(), timedelta(minutes=30))
+    assert typed.rfc_rule().endswith("Z")
+    assert list(exported.local_starts()) == list(typed.local_starts())

@@ -3,13 +3,20 @@
 A weekly Monday 09:00 series in America/New_York is 09:00 local on every Monday, so its
 UTC instants move by an hour at each DST change. Supported: FREQ=DAILY, WEEKLY or MONTHLY
 with INTERVAL, BYDAY (including ordinals such as 2TU for "second Tuesday"), BYMONTHDAY,
-BYSETPOS, COUNT and UNTIL. UNTIL may be local (no suffix) or UTC ("Z"). Exception dates
-are wall-clock starts, like the occurrences they remove.
+BYSETPOS, COUNT and UNTIL. Exception dates are wall-clock starts, like the occurrences they
+remove.
+
+UNTIL in UTC ("Z", what RFC 5545 requires beside a DTSTART with TZID, and what the service
+writes itself) bounds the occurrences' instants, as calendar programs read it. A local UNTIL
+(no suffix: accepted as typed, and kept in rules stored before UTC was written) bounds their
+wall-clock starts; calendar files get it as the UTC instant of the last occurrence it lets
+through (``rfc_rule``), so every reader finds the same occurrences.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -20,7 +27,11 @@ from sis_appointments.domain.errors import InvalidInput
 from sis_appointments.domain.timezones import is_ambiguous, is_nonexistent, to_utc, zone
 
 ALLOWED_FREQUENCIES = {DAILY: "DAILY", WEEKLY: "WEEKLY", MONTHLY: "MONTHLY"}
-_UTC_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_UNTIL = re.compile(r"UNTIL=(\d{8}(?:T\d{6})?)(Z?)(?=;|$)", re.IGNORECASE)
+_UTC_FORMAT = "%Y%m%dT%H%M%SZ"
+# A UTC UNTIL is handed to dateutil as a wall-clock bound this much later, and occurrences are
+# then cut by their instants: past a fall-back, a later wall-clock time can be an earlier instant.
+_UNTIL_SLACK = timedelta(days=1)
 _MAX_SCAN = 5000  # occurrences looked at when deciding that a rule expands to nothing
 
 
@@ -52,16 +63,32 @@ class Recurrence:
         zone(self.timezone)
         self._parsed()  # validates the rule
 
-    def _parsed(self) -> rrule:
+    def _text(self) -> str:
         text = self.rule.strip()
-        text = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
-        tz = zone(self.timezone)
-        # A UTC UNTIL becomes the wall-clock time it is in the series' zone.
-        text = _UTC_UNTIL.sub(
-            lambda m: "UNTIL=" + datetime.strptime(m.group(1), "%Y%m%dT%H%M%S")
-            .replace(tzinfo=UTC).astimezone(tz).strftime("%Y%m%dT%H%M%S"),
-            text,
-        )
+        return text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
+
+    def _until(self) -> tuple[datetime, bool] | None:
+        """The rule's UNTIL (naive) and whether it is UTC; None without one."""
+        found = _UNTIL.search(self._text())
+        if not found:
+            return None
+        value = found.group(1)
+        return datetime.strptime(value, "%Y%m%dT%H%M%S" if "T" in value.upper() else "%Y%m%d"), \
+            bool(found.group(2))
+
+    def _until_utc(self) -> datetime | None:
+        """The rule's UTC UNTIL as an instant, or None (no UNTIL, or a local one)."""
+        until = self._until()
+        return until[0].replace(tzinfo=UTC) if until and until[1] else None
+
+    def _parsed(self) -> rrule:
+        """The rule for dateutil over wall-clock times. A UTC UNTIL becomes a wall-clock
+        bound a little past it; ``_rule_starts`` cuts the occurrences at the instant."""
+        text = self._text()
+        until = self._until_utc()
+        if until is not None:
+            local = until.astimezone(zone(self.timezone)).replace(tzinfo=None) + _UNTIL_SLACK
+            text = _UNTIL.sub("UNTIL=" + local.strftime("%Y%m%dT%H%M%S"), text)
         try:
             parsed = rrulestr(text, dtstart=self.start_local)
         except (ValueError, TypeError) as exc:
@@ -71,9 +98,37 @@ class Recurrence:
                                code="bad_rrule")
         return parsed
 
-    def local_starts(self):
-        """Wall-clock starts in order, exception dates removed (may be endless)."""
-        return (s for s in self._parsed() if s not in self.exdates)
+    def _rule_starts(self):
+        """Every wall-clock start the rule makes, exception dates included (may be endless)."""
+        until = self._until_utc()
+        if until is None:
+            yield from self._parsed()
+            return
+        tz = zone(self.timezone)
+        for local in self._parsed():
+            if to_utc(local, tz) <= until:
+                yield local
+
+    def local_starts(self, exdates: bool = True):
+        """Wall-clock starts in order, exception dates removed unless ``exdates`` is false
+        (COUNT counts the excluded ones too); may be endless."""
+        return (s for s in self._rule_starts() if not exdates or s not in self.exdates)
+
+    def first_start(self) -> datetime:
+        """The first wall-clock start the rule makes (an exception date may remove it): the
+        series' start when that is an occurrence, else the first that is."""
+        return next(iter(self._rule_starts()), self.start_local)
+
+    def rfc_rule(self) -> str:
+        """The rule as RFC 5545 wants it beside ``DTSTART;TZID=`` at ``first_start()``:
+        a local UNTIL becomes the UTC instant of the last start it lets through."""
+        text = self._text()
+        until = self._until()
+        if until is None or until[1]:
+            return text
+        last = deque(self._rule_starts(), maxlen=1)  # finite: the rule has an UNTIL
+        bound = to_utc(last[0] if last else until[0], zone(self.timezone))
+        return _UNTIL.sub("UNTIL=" + bound.strftime(_UTC_FORMAT), text)
 
     def between(self, start: datetime, end: datetime) -> list[Occurrence]:
         """Occurrences starting in [start, end) (aware instants), earliest first."""
@@ -81,8 +136,10 @@ class Recurrence:
         lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
         hi = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
         found = []
-        for local in self._parsed().between(lo, hi, inc=True):
-            if local in self.exdates:
+        for local in self._rule_starts():
+            if local > hi:
+                break
+            if local < lo or local in self.exdates:
                 continue
             occurrence = self._occurrence(local)
             if start <= occurrence.start < end:

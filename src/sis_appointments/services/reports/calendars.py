@@ -66,7 +66,7 @@ def series_export(session: Session, row: Series, slots: list[Slot], domain: str)
     rule = series.recurrence(row, slot_type.duration_minutes)
     first = to_utc(row.start_local, zone(row.timezone))
     occurrences = [o.local_start for o in rule.between(first, row.materialised_until or utcnow())]
-    return ical.series_events(row, slots, occurrences, rule.duration, domain, slot_type.name)
+    return ical.series_events(row, slots, occurrences, rule, domain, slot_type.name)
 
 
 def host_calendar(session: Session, *, actor: SisUser, host_key: str, domain: str,

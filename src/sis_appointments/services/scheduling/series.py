@@ -194,11 +194,13 @@ def _affected(session: Session, series: Series, anchor: Slot, scope: str, now: d
 
 
 def _split(session: Session, series: Series, anchor: Slot, actor: SisUser) -> Series:
-    """End ``series`` before ``anchor`` and continue it as a new series from there."""
-    if anchor.occurrence_local == series.start_local:
-        return series
+    """End ``series`` before ``anchor`` and continue it as a new series from there. The
+    head's UNTIL is the instant a second before the anchor's, in UTC (RFC 5545 wants UTC
+    beside a zoned DTSTART, so calendar programs end it where the service does)."""
     rule = recurrence(series, 1)
-    earlier = sum(1 for s in rule.local_starts() if s < anchor.occurrence_local) \
+    if anchor.occurrence_local <= rule.first_start():
+        return series
+    earlier = sum(1 for s in rule.local_starts(exdates=False) if s < anchor.occurrence_local) \
         if "COUNT=" in series.rrule.upper() else None
     base = _COUNT_OR_UNTIL.sub("", series.rrule).strip(";")
     tail_rule = base
@@ -207,7 +209,8 @@ def _split(session: Session, series: Series, anchor: Slot, actor: SisUser) -> Se
         tail_rule = f"{base};COUNT={total - earlier}"
     elif "UNTIL=" in series.rrule.upper():
         tail_rule = series.rrule
-    until = (anchor.occurrence_local - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%S")
+    until = (to_utc(anchor.occurrence_local, zone(series.timezone)) - timedelta(seconds=1))
+    until = until.strftime("%Y%m%dT%H%M%SZ")
     tail = Series(type_id=series.type_id, host_key=series.host_key, timezone=series.timezone,
                   start_local=anchor.occurrence_local, rrule=tail_rule,
                   exdates=[d for d in series.exdates if d >= anchor.occurrence_local.isoformat()],
