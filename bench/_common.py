@@ -58,6 +58,20 @@ def save(name: str, figures: dict) -> Path:
     return path
 
 
+def wipe(database_url: str, redis_url: str | None = None) -> None:
+    """Empty a benchmark's PostgreSQL database (its public schema) and Redis database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+
 def _cpus() -> int:
     import os
 

@@ -116,12 +116,33 @@ def reports(found: dict) -> None:
                       f"{r['sql_per_request']:g}", f"{r['cpu_p50_ms']:.1f}", r["kb"]))
 
 
+def batch(found: dict) -> None:
+    w, summary = found["world"], found["summary"]
+    print(f"\nFrom `bench/results/batch.json` ({found['when']}), {len(found['runs'])} runs on "
+          f"fresh worlds ({w['chosen_slots']} slots, {w['bookings']} bookings, {w['waiting']} "
+          f"waiting; {w['notifications']} outbox rows), load average at the end "
+          f"{found.get('load_average_at_end', '?')}:\n")
+    print(row("step", "p50 s", "max s", "SQL statements (p50)"))
+    print(row(*["---"] * 4))
+    for key, label, sql in (
+            ("select_ms", "choose the slots (`select_slots`)", None),
+            ("preview_ms", "preview (`run(dry_run=True)`, rolled back)", "preview_sql"),
+            ("commit_ms", "batch until its commit (outbox rows written)", None),
+            ("run_ms", "batch until `run` returns (events announced)", "run_sql"),
+            ("announce_ms", "of which after the commit (hooks, cache, sockets)", None),
+            ("drain_ms", "delivery: the `deliver` job drains the outbox", "drain_sql")):
+        if key in summary:
+            f = summary[key]
+            print(row(label, f"{f['p50'] / 1000:.2f}", f"{f['max'] / 1000:.2f}",
+                      f"{summary[sql]['p50']:g}" if sql in summary else ""))
+
+
 REPORT_PAGES = ("summary", "usage", "attendance", "lead-time", "cancellations", "waitlist",
                 "busiest")
 
 if __name__ == "__main__":
     for name, show in (("api", api), ("request_costs", costs), ("booking", reads),
-                       ("portal", portal), ("reports", reports)):
+                       ("portal", portal), ("reports", reports), ("batch", batch)):
         found = load(name)
         if found:
             show(found)
