@@ -52,7 +52,8 @@ def by_vobject(ics: bytes, start: datetime, end: datetime) -> list:
     times = [(_utc(e.dtstart.value), _utc(e.dtend.value)) for e in found
              if not _cancelled(e)]
     for master in masters:
-        length = _utc(master.dtend.value) - _utc(master.dtstart.value)
+        length = master.duration.value if "duration" in master.contents else (
+            _utc(master.dtend.value) - _utc(master.dtstart.value))  # DURATION: exact time
         # addRDate: DTSTART is an occurrence even where the rule does not make it (RFC 5545)
         for when in master.getrruleset(addRDate=True).between(
                 start - timedelta(days=1), end, inc=True):

@@ -76,7 +76,13 @@ def finish(cal: Calendar) -> bytes:
 
 
 def _local(instant: datetime, zone: str) -> datetime:
-    return instant.astimezone(ZoneInfo(zone))
+    """``instant`` on ``zone``'s wall clock (DTSTART;TZID=...), or in UTC where that wall
+    clock reads it wrongly: the second pass of an hour repeated when clocks go back (readers
+    take a TZID time as its first pass)."""
+    local = instant.astimezone(ZoneInfo(zone))
+    if local.replace(fold=0).astimezone(UTC) != instant.astimezone(UTC):
+        return instant.astimezone(UTC)
+    return local
 
 
 def slot_event(slot: Slot, *, uid_: str, summary: str, description: str = "",
@@ -119,7 +125,8 @@ def series_events(series: Series, slots: list[Slot], occurrences: list[datetime]
                   rule: Recurrence, domain: str, summary: str) -> list[Event]:
     """A series as one recurring event plus overrides. ``occurrences`` are the rule's
     wall-clock starts up to the materialised horizon: those without a live slot become
-    EXDATEs, slots whose time differs from their occurrence become overrides."""
+    EXDATEs; slots whose time differs from their occurrence, and those over a DST change
+    (their length is elapsed time, not the wall clock's), become overrides."""
     zone = ZoneInfo(series.timezone)
     duration = rule.duration
     series_uid = uid("series", series.id, domain)
@@ -128,7 +135,7 @@ def series_events(series: Series, slots: list[Slot], occurrences: list[datetime]
     master.add("dtstamp", utcnow())
     first = rule.first_start().replace(tzinfo=zone)
     master.add("dtstart", first)
-    master.add("dtend", first + duration)
+    master.add("duration", duration)  # exact time (RFC 5545): the same length across DST
     master.add("summary", summary)
     master.add("rrule", vRecur.from_ical(rule.rfc_rule()))
     master.add("sequence", sequence(series))
@@ -141,7 +148,11 @@ def series_events(series: Series, slots: list[Slot], occurrences: list[datetime]
     overrides = []
     for local, slot in live.items():
         start = local.replace(tzinfo=zone)
-        if slot.start_utc != start.astimezone(UTC) or slot.end_utc - slot.start_utc != duration:
+        # An occurrence over a DST change is written out too: DURATION is exact time, but
+        # some readers add it on the wall clock.
+        wall_end = (local + duration).replace(tzinfo=zone).astimezone(UTC)
+        if slot.start_utc != start.astimezone(UTC) or slot.end_utc - slot.start_utc != duration \
+                or wall_end != slot.end_utc:
             event = slot_event(slot, uid_=series_uid, summary=summary, sequence_=sequence(slot))
             event.add("recurrence-id", start)
             overrides.append(event)

@@ -34,9 +34,9 @@ def host(make_caller):
     return make_caller(role="staff")
 
 
-def make_type(caller, zone: str) -> int:
+def make_type(caller, zone: str, minutes: int = 30) -> int:
     made = caller.post("/appointment-types", json={
-        "name": f"Office hours {zone}", "duration_minutes": 30, "timezone": zone,
+        "name": f"Office hours {zone}", "duration_minutes": minutes, "timezone": zone,
         "hosts": [caller.key]})
     assert made.status_code == 201, made.get_json()
     return made.get_json()["id"]
@@ -213,4 +213,20 @@ def test_every_series_shape_reads_alike_in_every_reader(host, zone):
     one = occurrence(host, split, "2027-03-25T18:00", zone)  # and one occurrence moved
     assert host.patch(f"/series/occurrences/{one['id']}", json={
         "scope": "this", "new_local_start": "2027-03-25T19:00"}).status_code == 200
+    assert_every_reader_sees_the_api(host)
+
+
+# -- 4. lengths across a DST change ------------------------------------------------------------
+
+@pytest.mark.parametrize(("zone", "start_local"), [
+    ("America/New_York", "2027-03-12T01:30"),  # spring forward on the 14th, back on 7 Nov
+    ("Europe/Berlin", "2027-03-26T01:30"),
+    ("Australia/Lord_Howe", "2027-04-01T01:15"),  # half an hour back on 4 April
+])
+def test_an_hour_long_slot_over_a_dst_change_lasts_an_hour_everywhere(host, zone, start_local):
+    """A slot's length is elapsed time: 60 minutes from 01:30 over New York's spring-forward
+    night ends at 03:30 EDT (it used to be 02:30 on the wall clock, 0 minutes, or 120)."""
+    make_series(host, make_type(host, zone, minutes=60), start_local, "FREQ=DAILY;COUNT=6")
+    slots = instants(api_slots(host))
+    assert len(slots) == 6 and {end - start for start, end in slots} == {timedelta(hours=1)}
     assert_every_reader_sees_the_api(host)

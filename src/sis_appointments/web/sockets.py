@@ -83,11 +83,16 @@ def _join(data):
 
 def emit_for(socketio: SocketIO, event, session) -> None:
     """Send the socket messages one committed AppointmentEvent means (``live.messages``):
-    one emit (one message on the queue) per distinct message, to all of its rooms."""
+    one emit (one message on the queue) per distinct message, to all of its rooms; a
+    message another event of the same commit already sent is not sent again."""
     rooms: dict[tuple[str, str], list[str]] = {}
     payloads = {}
+    sent = session.memo.setdefault(events.AFTER_COMMIT, {}).setdefault("sent", set())
     for message in live.messages(session, event):
         key = (message.event, json.dumps(message.payload, sort_keys=True, default=str))
+        if (key, message.room) in sent:
+            continue  # the same hint, already sent for another event of this commit
+        sent.add((key, message.room))
         payloads[key] = message.payload
         rooms.setdefault(key, []).append(message.room)
     for key, to in rooms.items():

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sis_appointments.contract import AppointmentEvent
 from sis_appointments.models import Slot, WaitlistEntry
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
+from sis_appointments.services.platform import events
 
 NAMES = {"booking_created": "booking.created", "booking_cancelled": "booking.cancelled",
          "booking_rescheduled": "booking.rescheduled", "waitlist_promoted": "waitlist.promoted",
@@ -32,9 +33,10 @@ class Message:
 
 
 def messages(session: Session, event: AppointmentEvent) -> list[Message]:
-    """The socket messages ``event`` causes, read from the committed state."""
+    """The socket messages ``event`` causes, read from the committed state (each slot and
+    its waitlist read once per commit, however many of its events it announces)."""
     slot_id = event.data.get("slot_id")
-    slot = session.get(Slot, slot_id) if slot_id else None
+    slot = _slot(session, slot_id) if slot_id else None
     if slot is None:
         return []
     out = []
@@ -48,7 +50,7 @@ def messages(session: Session, event: AppointmentEvent) -> list[Message]:
     touched = {slot.id: slot}
     for other in (event.data.get("old_slot_id"), event.data.get("new_slot_id")):
         if other and other not in touched:
-            touched[other] = session.get(Slot, other)
+            touched[other] = _slot(session, other)
     rooms = {f"type:{slot.type_id}", f"host:{slot.host_key}"}
     if event.name == "slot_changed":  # its time, place or status: pages showing it refetch
         out += [Message("slot.changed", {"slot_id": slot.id}, room) for room in sorted(rooms)]
@@ -59,10 +61,22 @@ def messages(session: Session, event: AppointmentEvent) -> list[Message]:
     return out
 
 
+def _read(session: Session, key: tuple, read):
+    kept = session.memo.setdefault(events.AFTER_COMMIT, {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
+
+
+def _slot(session: Session, slot_id: int) -> Slot | None:
+    return _read(session, ("slot", slot_id), lambda: session.get(Slot, slot_id))
+
+
 def _line(session: Session, slot: Slot) -> list[WaitlistEntry]:
-    return list(session.scalars(select(WaitlistEntry).where(
-        WaitlistEntry.slot_id == slot.id, WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)))
+    return _read(session, ("line", slot.id), lambda: list(session.scalars(
+        select(WaitlistEntry).where(WaitlistEntry.slot_id == slot.id,
+                                    WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id))))
 
 
 def _availability(slot: Slot, line: list[WaitlistEntry], rooms: set[str]) -> list[Message]:

@@ -48,9 +48,22 @@ def channels_for(session: Session, recipients: list[tuple[str, str]], event: str
                  forced: frozenset[tuple[str, str]] = frozenset()) -> dict[str, set[str]]:
     """The channels each (user key, role) recipient hears of ``event`` on; ``forced``
     holds (user key, channel) pairs that cannot be switched off."""
-    chosen = _chosen(session, [key for key, _ in recipients], [event])
+    chosen = prefetch(session, [key for key, _ in recipients])
     return {key: _channels(session, chosen, key, role, event)
             | {c for k, c in forced if k == key} for key, role in recipients}
+
+
+def prefetch(session: Session, user_keys) -> dict[tuple[str, str, str], bool]:
+    """The users' own switches, read for those not read yet in this unit of work (a batch
+    tells thousands of people: one query for many of them, not one each); all switches
+    read so far, (user key, event, channel) -> on."""
+    kept = session.memo.setdefault("preferences", {"users": set(), "switches": {}})
+    missing = sorted(set(user_keys) - kept["users"])
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        kept["switches"].update(_chosen(session, chunk))
+        kept["users"].update(chunk)
+    return kept["switches"]
 
 
 def lead_minutes(session: Session, user_key: str) -> list[int]:
@@ -119,6 +132,7 @@ def update(session: Session, *, user: SisUser, events: dict | None = None,
                 session.add(row)
             row.options = {"minutes": leads}
         session.flush()
+        session.memo.pop("preferences", None)
         after = view(session, user)
         audit.record(session, actor_key=user.key, action="preferences.changed",
                      entity_type="user", entity_id=user.key, before=before, after=after)

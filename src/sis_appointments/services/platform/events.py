@@ -51,6 +51,11 @@ def _committed(session: AppointmentsSession) -> None:
     session.memo.clear()  # the next unit of work asks the SIS afresh
 
 
+# The memo key under which listeners keep what they read of one commit's state while its
+# events are announced (a batch announces thousands about the same slots); dropped after.
+AFTER_COMMIT = "after_commit"
+
+
 def deliver(session: AppointmentsSession) -> None:
     """Announce what the last commit made true (``tx.transaction`` calls this after it)."""
     committed, session.committed_events = session.committed_events, []
@@ -65,6 +70,7 @@ def deliver(session: AppointmentsSession) -> None:
                 listener(event, session)
             except Exception:
                 log.exception("listener %r failed on %s", listener, event.name)
+    session.memo.pop(AFTER_COMMIT, None)  # what the listeners kept while reading this commit
     if session.in_transaction():
         session.commit()  # end the listeners' reads: no snapshot stays open after the work
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.domain.timezones import to_utc
-from sis_appointments.models import Booking, Notification, Slot
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Notification, Slot
 from sis_appointments.services.accounts import access
+from sis_appointments.services.notifications import preferences
 from sis_appointments.services.platform import batch
 from sis_appointments.services.scheduling import conflicts, queries, slots, staff_calendar
 
@@ -243,6 +244,7 @@ def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: 
         raise InvalidInput(f"at most {MAX_SLOTS} slots at a time", code="too_many_slots")
     outcomes: list[Outcome] = []
     steps = [_step(session, actor, slot_id, op, params) for slot_id in slot_ids]
+    steps[0] = _warmed(session, slot_ids, steps[0])
     with _Written(session) as written:
         observe = _observer(session, written, outcomes, lambda index: slot_ids[index], "",
                             len(slot_ids), progress)
@@ -250,6 +252,20 @@ def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: 
                                      dry_run=dry_run, observe=observe)
     _settle(outcomes, reports, slot_ids)
     return Report(op, applied, dry_run, outcomes)
+
+
+def _warmed(session: Session, slot_ids: list[int], first: Callable[[], dict]
+            ) -> Callable[[], dict]:
+    """``first``, after reading at once the notification switches of everyone the batch may
+    tell (else one query for each booking it changes); inside the batch's transaction, whose
+    unit of work keeps them."""
+    def work() -> dict:
+        people = session.execute(select(Booking.student_key, Slot.host_key)
+                                 .join(Booking.slot).where(
+            Slot.id.in_(slot_ids), Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all()
+        preferences.prefetch(session, {key for row in people for key in row})
+        return first()
+    return work
 
 
 # -- advisor out

@@ -62,7 +62,8 @@ def book(session: Session, *, actor: SisUser, slot_id: int, student_key: str | N
         booking = Booking(slot=slot, student_key=student_key, reason=reason,
                           booked_by=actor.key)
         tx.add_unique(session, booking, "the student already holds this slot", "already_booked")
-        waitlist.settle_own(session, slot, booking, actor, now)
+        if waiting:  # (read with the slot: nobody waits, no place of theirs to close)
+            waitlist.settle_own(session, slot, booking, actor, now)
         audit.record(session, actor_key=actor.key, action="booking.created",
                      entity_type="booking", entity_id=booking.id, after=snapshot(booking),
                      reason=override_reason if override else None)
