@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vRecur
+from icalendar import Calendar, Event, Timezone, vCalAddress, vRecur
 
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import Booking, Series, Slot, utcnow
@@ -111,11 +111,22 @@ def booking_event(booking: Booking, domain: str, summary: str, description: str 
                       cancelled=not booking.active or booking.slot.status == "cancelled")
 
 
-def booking_file(booking: Booking, domain: str, summary: str, description: str = "") -> tuple[
-        bytes, str]:
-    """The .ics of one booking and its METHOD: REQUEST while it stands, CANCEL once not."""
+def booking_file(booking: Booking, domain: str, summary: str, description: str = "", *,
+                 organizer: tuple[str, str] | None = None,
+                 attendee: tuple[str, str] | None = None) -> tuple[bytes, str]:
+    """The .ics of one booking and its METHOD: REQUEST while it stands, CANCEL once not;
+    with the ``organizer`` and ``attendee`` (name, address) an invitation names (RFC 5546):
+    the staff member (or the sender) and the student, who has accepted by booking."""
     event = booking_event(booking, domain, summary, description)
     method = "CANCEL" if event["status"] == "CANCELLED" else "REQUEST"
+    if organizer:
+        event.add("organizer", vCalAddress(f"mailto:{organizer[1]}"),
+                  parameters={"CN": organizer[0]})
+    if attendee:
+        parameters = {"CN": attendee[0], "ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
+        if method == "REQUEST":
+            parameters["PARTSTAT"] = "ACCEPTED"
+        event.add("attendee", vCalAddress(f"mailto:{attendee[1]}"), parameters=parameters)
     cal = calendar(method)
     cal.add_component(event)
     return finish(cal), method

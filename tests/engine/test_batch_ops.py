@@ -82,6 +82,25 @@ def test_the_preview_is_the_run_and_leaves_nothing(session, week):
     assert {session.get(Slot, i).status for i in ids} == {"cancelled"}
 
 
+def test_a_preview_announces_nothing_later_either(session, week):
+    """A preview's steps run in savepoints; their events must not wait in the session to be
+    announced with the next commit (the SIS's hooks and the live pages would hear of
+    cancellations that never happened)."""
+    kind, made = week
+    ids = [made["h1", day, 10].id for day in range(5)]
+    heard = []
+    session.context.listeners.append(lambda event, _session: heard.append(event.name))
+    try:
+        batch_ops.run(session, staff("h1"), ids, "cancel", {"reason": "Closed"}, dry_run=True)
+        batch_ops.run(session, staff("h1"), ids[:1], "cancel", {"reason": "Closed"})
+    finally:
+        session.context.listeners.pop()
+    booked = session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.slot_id == ids[0]))
+    assert heard.count("booking_cancelled") == booked  # the one slot run, not the preview
+    assert heard.count("slot_changed") == 1
+
+
 def test_all_or_nothing_against_best_effort(session, week):
     kind, made = week
     ids = [made["h1", 0, 10].id, made["h1", 1, 10].id]  # the first holds 2 bookings

@@ -11,7 +11,7 @@ from conftest_helpers import ics_of
 from sqlalchemy import select
 
 from sis_appointments.models import Notification, utcnow
-from sis_appointments.services.scheduling import booking
+from sis_appointments.services.scheduling import booking, slots
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
 
@@ -63,8 +63,37 @@ def test_cancelling_sends_a_cancel_for_the_same_event_with_a_higher_sequence(
     assert cancel.vevent.status.value == "CANCELLED"
     assert cancel.vevent.uid.value == request.vevent.uid.value
     assert int(cancel.vevent.sequence.value) > int(request.vevent.sequence.value)
+    assert cancel.vevent.attendee.value == f"mailto:{people.student.username}@example.edu"
+    assert cancel.vevent.organizer.value == f"mailto:{people.advisor.username}@example.edu"
     body = second.get_body(("plain",)).get_content()
     assert "Cancelled by Grace Advisor" in body and "ill today" in body
+
+
+def test_a_staff_move_updates_the_event_in_the_students_calendar(session, people,
+                                                                create_slot, smtp, deliver):
+    """Issue #13 items 6 and 7: the "changed" email carries the same event, later and with
+    a higher SEQUENCE; invitations name their ORGANIZER (the advisor) and ATTENDEE (the
+    student, who accepted by booking)."""
+    slot, made = book(session, people, create_slot)
+    deliver()
+    later = slot.start_utc + timedelta(hours=3)
+    slots.update(session, actor=people.as_advisor, slot_id=slot.id, start=later,
+                 end=later + timedelta(minutes=30))
+    deliver()
+    booked, changed = smtp.inbox.to(f"{people.student.username}@example.edu")
+    assert "Your appointment changed" in changed["Subject"]
+    before, after = vobject.readOne(ics_of(booked)), vobject.readOne(ics_of(changed))
+    assert after.method.value == "REQUEST"
+    assert after.vevent.uid.value == before.vevent.uid.value == \
+        f"booking-{made.id}@sis.example.edu"
+    assert int(after.vevent.sequence.value) > int(before.vevent.sequence.value)
+    assert after.vevent.dtstart.value == later
+    for invitation in (before, after):
+        event = invitation.vevent
+        assert event.organizer.value == f"mailto:{people.advisor.username}@example.edu"
+        assert event.organizer.params["CN"] == ["Grace Advisor"]
+        assert event.attendee.value == f"mailto:{people.student.username}@example.edu"
+        assert event.attendee.params["PARTSTAT"] == ["ACCEPTED"]
 
 
 def test_with_the_smtp_server_down_mail_waits_and_goes_out_once_when_it_is_back(

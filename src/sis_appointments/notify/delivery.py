@@ -67,7 +67,8 @@ class Delivery:
         booking_id = None if to.staff else render.booking_id_of(self.notification)
         link = f"{site}{pages}/bookings/{booking_id}" if booking_id else f"{site}{pages}/"
         return render.render(self.session, self.notification, to, domain=self.domain,
-                             link=link, now=self.now)
+                             link=link, now=self.now,
+                             sender=self.settings.get("SIS_APPOINTMENTS_MAIL_FROM"))
 
 
 def calendar_domain(settings: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -17,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from sis_appointments import ical
 from sis_appointments.domain.timezones import format_local, zone
-from sis_appointments.models import Booking, Notification, Slot, utcnow
+from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Notification, Slot, utcnow
 from sis_appointments.resources import package_path
-from sis_appointments.services.platform.sis import Person, name
+from sis_appointments.services.platform.sis import Person, name, person
 
 _env = Environment(loader=FileSystemLoader(package_path("templates")),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -68,15 +69,19 @@ class _Draft:
 
 
 def render(session: Session, note: Notification, to: Person, *, domain: str,
-           link: str | None = None, now: datetime | None = None) -> Message:
+           link: str | None = None, now: datetime | None = None,
+           sender: str | None = None) -> Message:
     """The message of ``note`` for ``to``, in their zone, written at ``now`` (default: the
     clock's); raises Skip if it lapsed. ``link`` leads to the user's appointments (emails
-    show it only if it is absolute)."""
+    show it only if it is absolute). ``sender``: the From address, the organizer of an
+    invitation when the staff member has none."""
     tz = zone(to.timezone)
     draft = _Draft(session, note.payload, to, lambda instant: format_local(instant, tz),
                    now=now or utcnow())
     booking = _booking(session, note)
     slot = booking.slot if booking else _slot(session, draft.data.get("slot_id"))
+    if booking is None and note.event == "slot_changed" and slot is not None:
+        booking = _held(session, slot, to.key)  # the student's calendar holds it: update it
     draft.slot = slot
     if note.event == "reminder" and (booking is None or not booking.active
                                      or booking.slot.status != "open"):
@@ -104,8 +109,27 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     if booking is not None and note.event != "waitlist_joined":
         message.ics, message.ics_method = ical.booking_file(
             booking, domain, summary=what, description="\n".join(
-                f"{k}: {v}" for k, v in draft.facts if k in ("Student", "With", "Where")))
+                f"{k}: {v}" for k, v in draft.facts if k in ("Student", "With", "Where")),
+            **_parties(session, booking, sender))
     return message
+
+
+def _held(session: Session, slot: Slot, student_key: str) -> Booking | None:
+    return session.scalars(select(Booking).where(
+        Booking.slot_id == slot.id, Booking.student_key == student_key,
+        Booking.status.in_(ACTIVE_BOOKING_STATUSES))).first()
+
+
+def _parties(session: Session, booking: Booking, sender: str | None) -> dict:
+    """The invitation's organizer (the staff member, else the sender) and attendee (the
+    student), each (name, address) where an address is known."""
+    host = person(session, booking.slot.host_key, "UTC")
+    student = person(session, booking.student_key, "UTC")
+    sender_name, sender_address = parseaddr(sender or "")
+    organizer = (host.name, host.email) if host and host.email else (
+        (sender_name or "Appointments", sender_address) if sender_address else None)
+    attendee = (student.name, student.email) if student and student.email else None
+    return {"organizer": organizer, "attendee": attendee}
 
 
 def _basics(draft: _Draft, slot: Slot | None, booking: Booking | None) -> None:

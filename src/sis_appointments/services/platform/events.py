@@ -44,6 +44,8 @@ def announce(session: AppointmentsSession, event: AppointmentEvent) -> None:
 
 
 def _committed(session: AppointmentsSession) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (a batch's step): its events wait for the real commit
     session.committed_events += session.pending_events
     session.pending_events = []
     session.claimed += session.claiming
