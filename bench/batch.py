@@ -28,7 +28,8 @@ over Redis):
    chosen slot cancelled with no seat held, every booking in them cancelled by the admin with
    the reason, their waiting places removed, the other week's slots and bookings untouched;
    each booking's student and host have exactly one ``booking_cancelled`` notification per
-   channel (email and in-app) and no one else any; the SMTP server received exactly the
+   channel (email and in-app), each student waiting on a chosen slot one ``slot_changed``
+   (their place ended) and no one else any; the SMTP server received exactly the
    email rows; audit rows for every booking, slot and waiting place; the seat invariants.
 
 BENCH_RUNS runs (default 3): p50 and max of each figure. BENCH_PROFILE=1 also profiles the
@@ -422,10 +423,13 @@ def check(observer, world, admin, preview, report, before, after_preview, after_
         expect(len(entries) == world["waiting"] and all(e.status == "removed"
                                                         for e in entries),
                "a waiting place is not removed")
-        told = Counter()
+        told, waited = Counter(), Counter()
         strays = 0
         for note in s.scalars(select(Notification)):
             booking_id = note.payload.get("entity_id")
+            if note.event == "slot_changed":  # a waiting student told their place ended
+                waited[note.payload.get("slot_id"), note.recipient_key, note.channel] += 1
+                continue
             if note.event != "booking_cancelled" or booking_id not in world["bookings"]:
                 strays += 1
                 continue
@@ -440,22 +444,28 @@ def check(observer, world, admin, preview, report, before, after_preview, after_
                                     f"unexpected, {len(wanted - set(told))} missing")
         expect(max(told.values(), default=0) == 1,
                f"{sum(1 for v in told.values() if v > 1)} booking/person/channel told twice")
-        expect(figures["outbox_at_commit"] == len(wanted),
-               f"at commit the outbox held {figures['outbox_at_commit']} of {len(wanted)}")
+        waiting_told = {(e.slot_id, e.student_key, channel) for e in entries
+                        for channel in ("email", "inapp")}
+        expect(set(waited) == waiting_told and max(waited.values(), default=1) == 1,
+               f"waiting students told: {len(set(waited) - waiting_told)} unexpected, "
+               f"{len(waiting_told - set(waited))} missing, or someone twice")
+        wanted_rows = len(wanted) + len(waiting_told)
+        expect(figures["outbox_at_commit"] == wanted_rows,
+               f"at commit the outbox held {figures['outbox_at_commit']} of {wanted_rows}")
         audits = Counter(s.execute(select(AuditEntry.action, AuditEntry.actor_key)).all())
         expect(audits == Counter({("booking.cancelled", admin.key): n_bookings,
                                   ("slot.cancelled", admin.key): n_slots,
                                   ("waitlist.removed", admin.key): world["waiting"]}),
                f"audit rows: {dict(audits)}")
-        expect(after_run["notification"] == len(wanted), "outbox rows after the run")
+        expect(after_run["notification"] == wanted_rows, "outbox rows after the run")
         if DRAIN:
             statuses = Counter(s.scalars(select(Notification.status)))
-            expect(statuses == Counter({"sent": len(wanted)}),
+            expect(statuses == Counter({"sent": wanted_rows}),
                    f"after delivery: {dict(statuses)}")
-            expect(figures["smtp_received"] == len(wanted) // 2,
-                   f"the SMTP server received {figures['smtp_received']} of {len(wanted) // 2}")
+            expect(figures["smtp_received"] == wanted_rows // 2,
+                   f"the SMTP server received {figures['smtp_received']} of {wanted_rows // 2}")
             inapp = s.scalar(select(func.count()).select_from(InAppNotification))
-            expect(inapp == len(wanted) // 2, f"in-app rows: {inapp}")
+            expect(inapp == wanted_rows // 2, f"in-app rows: {inapp}")
         problems += violations(s)
     return problems
 

@@ -96,6 +96,27 @@ def test_a_staff_move_updates_the_event_in_the_students_calendar(session, people
         assert event.attendee.params["PARTSTAT"] == ["ACCEPTED"]
 
 
+def test_students_waiting_for_a_cancelled_slot_are_told_their_place_ended(
+        session, people, create_user, create_slot, smtp, deliver):
+    from sis_appointments.contract import SisUser
+    from sis_appointments.services.scheduling import waitlist
+
+    slot, made = book(session, people, create_slot)  # capacity 1: full
+    waiting = create_user(role="student", name="Wes Waiting", timezone="America/New_York")
+    waitlist.join(session, actor=SisUser(key=waiting.key, name=waiting.name,
+                                         roles=frozenset({"student"})), slot_id=slot.id)
+    deliver()
+    slots.cancel(session, actor=people.as_advisor, slot_id=slot.id, reason="Advisor ill")
+    deliver()
+    told = smtp.inbox.to(f"{waiting.username}@example.edu")[-1]
+    assert told["Subject"].startswith("Cancelled: a slot you were waiting for")
+    text = told.get_body(("plain",)).get_content()
+    assert "your place on its waitlist has ended" in text and "Advisor ill" in text
+    booked = smtp.inbox.to(f"{people.student.username}@example.edu")
+    assert [m["Subject"].split(":")[0] for m in booked] == [
+        "Appointment booked", "Appointment cancelled"]  # told once, as a booking
+
+
 def test_with_the_smtp_server_down_mail_waits_and_goes_out_once_when_it_is_back(
         session, people, create_slot, smtp, deliver):
     smtp.stop()

@@ -229,4 +229,7 @@ def appointments_slot_changed(event):
     - before (optional): the slot before a change or cancellation (``start``, ``end``,
       ``host_key``, ``location``, ``capacity``, ``status``)
     - after (optional): the slot after a change or cancellation, with the same keys
+    - reason (optional): why it was cancelled (only for a cancellation)
+    - waiting (optional): the students whose waitlist places its cancellation ended (they
+      are told; its booked students hear of it as ``booking_cancelled``)
     """

@@ -89,7 +89,11 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     if note.event == "reminder" and booking.slot.start_utc <= draft.now:
         raise Skip("the appointment has started")
     what = slot.type.name if slot else "Appointment"
-    subject = f"{HEADLINES.get(note.event, note.event)}: {what}"
+    headline = HEADLINES.get(note.event, note.event)
+    if note.event == "slot_changed" and (draft.data.get("after") or {}).get(
+            "status") == "cancelled":
+        headline = "Cancelled: a slot you were waiting for"
+    subject = f"{headline}: {what}"
     if slot:
         subject += f", {draft.when(slot.start_utc)}"
     _basics(draft, slot, booking)
@@ -97,7 +101,7 @@ def render(session: Session, note: Notification, to: Person, *, domain: str,
     digest = _digest(session, draft.data, draft.when) if note.event == "digest" else []
     if note.event == "digest":
         subject = f"{HEADLINES['digest']} ({len(digest)})"
-    context = {"headline": HEADLINES.get(note.event, note.event), "lines": draft.lines,
+    context = {"headline": headline, "lines": draft.lines,
                "facts": draft.facts, "name": to.name, "digest": digest, "link": link,
                "zone": tz.key, "dedupe_key": note.dedupe_key}
     message = Message(subject=subject,
@@ -159,6 +163,12 @@ def _rescheduled(draft: _Draft) -> None:
 
 def _slot_changed(draft: _Draft) -> None:
     before, after = draft.data.get("before"), draft.data.get("after") or {}
+    if after.get("status") == "cancelled":  # told only to those who waited for it
+        draft.lines.append("The slot you were waiting for is cancelled: your place on its "
+                           "waitlist has ended. You can book another time.")
+        if draft.data.get("reason"):
+            draft.facts.insert(0, ("Reason", draft.data["reason"]))
+        return
     if before and before.get("start") != after.get("start", before.get("start")):
         was = datetime.fromisoformat(before["start"])
         draft.facts.insert(0, ("Was", draft.when(was)))

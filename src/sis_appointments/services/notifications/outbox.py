@@ -42,6 +42,8 @@ def _recipients(session: Session, event: AppointmentEvent) -> list[tuple[str, st
         return [(data["student_key"], "student"), (host_key, "staff")]
     if event.name in STUDENT_ONLY:
         return [(data["student_key"], "student")]
+    if event.name == "slot_changed" and data.get("waiting"):  # cancelled: their places end
+        return [(key, "student") for key in data["waiting"]]
     if event.name == "slot_changed" and _moved(data):
         keys = session.scalars(select(Booking.student_key).where(
             Booking.slot_id == data["slot_id"], Booking.status.in_(ACTIVE_BOOKING_STATUSES)))

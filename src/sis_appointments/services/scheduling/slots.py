@@ -243,9 +243,10 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
                          reason=why)
             booking.announce(session, "booking_cancelled", held, actor, by_staff=True,
                              reason=why)
-        for entry in session.scalars(select(WaitlistEntry).where(
-                WaitlistEntry.slot_id == slot.id,
-                WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))).all():
+        waiting = session.scalars(select(WaitlistEntry).where(
+            WaitlistEntry.slot_id == slot.id,
+            WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))).all()
+        for entry in waiting:
             waitlist.close(session, entry, "removed", actor=actor, now=now, reason=why,
                            pass_on=False)
         session.refresh(slot)
@@ -254,9 +255,9 @@ def cancel(session: Session, *, actor: SisUser, slot_id: int, reason: str = "") 
         waitlist.reconsider(session, [b.student_key for b in held_now], now)
         audit.record(session, actor_key=actor.key, action="slot.cancelled", entity_type="slot",
                      entity_id=slot.id, before=before, after=snapshot(slot), reason=reason)
-        events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key,
-                                                  {"slot_id": slot.id, "before": before,
-                                                   "after": snapshot(slot)}))
+        events.announce(session, AppointmentEvent("slot_changed", "slot", slot.id, actor.key, {
+            "slot_id": slot.id, "before": before, "after": snapshot(slot), "reason": why,
+            "waiting": sorted({e.student_key for e in waiting})}))
         return slot
 
     return tx.run(session, work)
