@@ -1,7 +1,8 @@
 """The staff pages' API page in Chromium: axe-core at desktop and phone sizes (the console
 closed, and with operations tried), no sideways scroll at 320 px; "Try it out" in the
 console works with the staff member's session, a write (POST /tokens, checked in the
-database and the audit log) and a read; a token created with the page's form is shown once
+database and the audit log) and a read, also under a strict Content-Security-Policy (no
+inline scripts or styles); a token created with the page's form is shown once
 with its copy button; without JavaScript the page explains and links the document; the old
 Swagger UI address leads here."""
 
@@ -20,14 +21,27 @@ from sis_appointments.models import ApiToken, AuditEntry
 
 DATABASES = ("sqlite",)  # the console calls the same API on either; the flows are the page's
 PAGE, API = "/admin/appointments/api", "/api/appointments/v1"
+STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'")
 
 
-def open_console(open_page, user: str = "advisor", device: str = "desktop") -> Page:
-    """The API page with its console loaded. The page's clock starts at FIXED_NOW but runs:
-    Swagger UI resolves an opened operation after a debounce (lodash, reading Date.now),
-    which a clock stopped for good never lets fire."""
+def open_console(open_page, user: str = "advisor", device: str = "desktop",
+                 csp: str | None = None, console: list[str] | None = None) -> Page:
+    """The API page with its console loaded (served with ``csp`` as its
+    Content-Security-Policy if given; its console messages into ``console``). The page's
+    clock starts at FIXED_NOW but runs: Swagger UI resolves an opened operation after a
+    debounce (lodash, reading Date.now), which a clock stopped for good never lets fire."""
     page = open_page(user, device)
     page.clock.set_system_time(FIXED_NOW)
+    if console is not None:
+        page.on("console", lambda message: console.append(message.text))
+    if csp:
+        def with_csp(route):
+            response = route.fetch()
+            route.fulfill(response=response, headers={
+                **response.headers, "content-security-policy": csp})
+
+        page.route(f"**{PAGE}", with_csp)
     page.goto(PAGE)
     expect(page.locator("#appt-api-console .opblock-tag").first).to_be_visible()
     return page
@@ -92,6 +106,19 @@ def test_try_it_out_writes_and_reads_with_the_session(open_page, sis_server):
     # the page's own list shows it after a reload
     page.reload()
     expect(page.locator(f"#token-{created['id']}")).to_contain_text("made in the console")
+
+
+def test_the_console_works_under_a_strict_content_security_policy(open_page):
+    messages: list[str] = []
+    page = open_console(open_page, "advisor", "desktop", csp=STRICT_CSP, console=messages)
+    me = operation(page, "GET", "/me")
+    status, body = answer(me)
+    assert status == 200 and "Avery Advisor" in body
+    create = operation(page, "POST", "/tokens")
+    create.get_by_label("Request body (JSON)").fill(json.dumps({"name": "under a CSP"}))
+    assert answer(create)[0] == 201
+    refused = [text for text in messages if "Content Security Policy" in text]
+    assert not refused, refused
 
 
 def test_a_token_made_with_the_form_is_shown_once_and_revoked(open_page, sis_server):
