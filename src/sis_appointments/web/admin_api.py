@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from sis_appointments.domain.errors import NotFound, SchedulingError
 from sis_appointments.models import utcnow
 from sis_appointments.services.accounts import tokens
-from sis_appointments.web import ID, db, permissions, require_valid
+from sis_appointments.web import ID, db, permissions, require_valid, submitted
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_system_forms import NO_NUL, choices
 from sis_appointments.web.api import PREFIX, caching
@@ -64,9 +64,7 @@ def api_console():
 @permissions.require_roles("staff", "admin")
 def api_token_create():
     form = TokenForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400, "The form expired or was not valid; reload the page and try again.")
+    if not submitted(form):
         return _page(form, status=422)
     try:
         row, secret = tokens.create(db.session(), actor=permissions.current_identity(),
