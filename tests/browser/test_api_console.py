@@ -139,6 +139,8 @@ def test_a_token_made_with_the_form_is_shown_once_and_revoked(open_page, sis_ser
     row.get_by_role("button", name="Revoke the token Timetable sync").click()
     expect(page.get_by_role("status").filter(has_text="is revoked")).to_be_visible()
     expect(page.get_by_role("row", name="Timetable sync")).to_contain_text("Revoked")
+    assert_no_axe_violations(page, "the API page listing a revoked token (phone)")
+    assert_no_horizontal_scroll(page, 320)
     with sis_server.session() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.name == "Timetable sync")).one()
         assert row.revoked_at is not None

@@ -29,11 +29,9 @@ SCOPE_WORDS = {"read": "Read only: it may only look (GET)",
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", filters=[lambda text: text.strip() if text else text],
-                       validators=[
+    name = StringField("Name", filters=[lambda text: text.strip() if text else text], validators=[
         DataRequired("Give the token a name, e.g. what will use it."),
-        Length(max=tokens.NAME_MAX, message=f"At most {tokens.NAME_MAX} characters."),
-        NO_NUL])
+        Length(max=tokens.NAME_MAX, message=f"At most {tokens.NAME_MAX} characters."), NO_NUL])
     scope = RadioField("Access", default="read", choices=choices(
         {s: SCOPE_WORDS.get(s, s) for s in tokens.SCOPES}, by_label=False))
     expires_in_days = SelectField("Expires after", coerce=int, default=tokens.DAYS_DEFAULT,
