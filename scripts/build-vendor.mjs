@@ -12,7 +12,6 @@ const bundles = {
   "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
   "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
   "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
-  "swagger-ui-dist/swagger-ui-standalone-preset.js": "swagger-ui/swagger-ui-standalone-preset.js",
 };
 
 rmSync(out, { recursive: true, force: true });

@@ -85,6 +85,7 @@ class AppointmentsPlugin:
         from sis_appointments import cli
         from sis_appointments.web import (
             admin,
+            admin_api,  # noqa: F401 (its routes join admin.bp)
             admin_batch,  # noqa: F401 (its routes join admin.bp)
             admin_calendar,  # noqa: F401 (its routes join admin.bp)
             admin_conflicts,  # noqa: F401 (its routes join admin.bp)

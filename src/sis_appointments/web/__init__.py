@@ -40,10 +40,23 @@ def asset_version(name: str) -> str:
     return f"{found.st_size:x}{int(found.st_mtime):x}"
 
 
+EXPIRED = "The form expired or was not valid; reload the page and try again."
+
+
 def require_valid(form) -> None:
     """A POSTed form whose CSRF token or fields do not validate is a 400, changing nothing."""
     if not form.validate_on_submit():
-        abort(400, "The form expired or was not valid; reload the page and try again.")
+        abort(400, EXPIRED)
+
+
+def submitted(form) -> bool:
+    """Whether a POSTed form validates. One whose CSRF token does not is a 400, changing
+    nothing; other fields' errors stay on the form for the page to show in place."""
+    if form.validate_on_submit():
+        return True
+    if form.csrf_token.errors:
+        abort(400, EXPIRED)
+    return False
 
 
 def unread(user_key: str) -> int:

@@ -15,7 +15,7 @@ from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
 from sis_appointments.services.accounts import access
 from sis_appointments.services.scheduling import conflicts, queries
-from sis_appointments.web import db, permissions
+from sis_appointments.web import db, permissions, submitted
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_calendar import live_rooms
 
@@ -94,9 +94,7 @@ def resolve_conflict():
     """Resolve one conflict; a refusal is said at that conflict (the page again, 422), a
     success flashed on the page it came from."""
     form = ResolveForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400, "The form expired or was not valid; reload the page and try again.")
+    if not submitted(form):
         message = "That did not work: " + "; ".join(
             f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
     else:

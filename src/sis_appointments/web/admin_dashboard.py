@@ -19,7 +19,7 @@ from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
 from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.services.scheduling import dashboard as board
-from sis_appointments.web import ID, db, permissions
+from sis_appointments.web import ID, db, permissions, require_valid, submitted
 from sis_appointments.web.admin import bp, page
 
 page("Dashboard", "appointments_admin.dashboard", order=10)
@@ -119,8 +119,7 @@ def _act(work, done: str):
 @permissions.require_roles("staff", "admin")
 def mark_attendance(booking_id: int):
     form = AttendanceForm()
-    if not form.validate_on_submit():
-        abort(400, "The form expired or was not valid; reload the page and try again.")
+    require_valid(form)
     label = dict(OUTCOMES)[form.status.data]
     return _act(lambda: booking.mark_attendance(
         db.session(), actor=permissions.current_identity(), booking_id=booking_id,
@@ -131,9 +130,7 @@ def mark_attendance(booking_id: int):
 @permissions.require_roles("staff", "admin")
 def cancel_slot(slot_id: int):
     form = CancelSlotForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400, "The form expired or was not valid; reload the page and try again.")
+    if not submitted(form):
         return _render(_filters(), errors={slot_id: form.reason.errors}, status=422)
     return _act(lambda: slots.cancel(
         db.session(), actor=permissions.current_identity(), slot_id=slot_id,

@@ -15,6 +15,10 @@ from sis_appointments.models import ApiToken, utcnow
 from sis_appointments.services.platform import audit, tx
 
 PREFIX = "sisappt_"
+# What a new token may be (the API's schema and the staff page's form both ask here).
+SCOPES = ("read", "write")  # read: GET only; write: everything the user may do
+NAME_MAX = 100
+DAYS_DEFAULT, DAYS_MAX = 90, 365
 
 
 def digest(token: str) -> str:
@@ -23,7 +27,7 @@ def digest(token: str) -> str:
 
 
 def create(session: Session, *, actor: SisUser, name: str, scope: str = "read",
-           expires_in_days: int = 90, user_key: str | None = None,
+           expires_in_days: int = DAYS_DEFAULT, user_key: str | None = None,
            now: datetime | None = None) -> tuple[ApiToken, str]:
     """A new token for the actor (an admin may create one for another user). Returns the
     row and the token itself, which is never stored and cannot be shown again."""
@@ -61,9 +65,10 @@ def revoke(session: Session, *, actor: SisUser, token_id: int,
     return tx.run(session, work)
 
 
-def listed(session: Session, actor: SisUser) -> list[ApiToken]:
+def listed(session: Session, actor: SisUser, own: bool = False) -> list[ApiToken]:
+    """The actor's tokens (an admin's: everyone's, unless ``own``), oldest first."""
     query = select(ApiToken).order_by(ApiToken.id)
-    if not actor.has_role("admin"):
+    if own or not actor.has_role("admin"):
         query = query.where(ApiToken.user_key == actor.key)
     return list(session.scalars(query))
 

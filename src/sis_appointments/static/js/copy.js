@@ -1,4 +1,5 @@
-// Copy buttons: <button data-appt-copy="INPUT-ID" data-appt-copied="STATUS-ID" hidden>.
+// Copy buttons: <button data-appt-copy="INPUT-ID" data-appt-copied="STATUS-ID" hidden>, and
+// optionally data-appt-copied-text: what the status says once copied.
 // The buttons stay hidden without JavaScript (the field can still be selected and copied);
 // here they are shown, and a click copies the field's value and says so in the status.
 function copyFrom(field) {
@@ -17,10 +18,15 @@ for (const button of document.querySelectorAll("button[data-appt-copy]")) {
   button.hidden = false;
   button.addEventListener("click", () => {
     copyFrom(field).then(
-      () => { if (status) status.textContent = "Copied. Paste it into your calendar program."; },
+      () => {
+        if (status) {
+          status.textContent = button.dataset.apptCopiedText
+            || "Copied. Paste it into your calendar program.";
+        }
+      },
       () => {
         field.select();
-        if (status) status.textContent = "Copying was not allowed: the address is selected, press Ctrl+C (or Cmd+C).";
+        if (status) status.textContent = "Copying was not allowed: the text is selected, press Ctrl+C (or Cmd+C).";
       });
   });
 }

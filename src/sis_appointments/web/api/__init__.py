@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import http
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, default_exceptions
@@ -65,6 +65,10 @@ class ProblemApi(Api):
         self.register_blueprint(blueprint, url_prefix=PREFIX + blueprint.url_prefix)
 
 
+def _docs_moved():
+    return redirect(url_for("appointments_admin.api_console"), 301)
+
+
 def _request_id_header(response):
     response.headers["X-Request-ID"] = db.request_id()
     return response
@@ -94,9 +98,6 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
     for key, value in {
         "API_TITLE": "sis-appointments", "API_VERSION": "v1", "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": PREFIX, "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": settings["SIS_APPOINTMENTS_URL_PREFIX"]
-        + "/static/vendor/swagger-ui/",
     }.items():
         app.config.setdefault(f"SIS_APPOINTMENTS_{key}", value)
     api = ProblemApi(app, config_prefix="SIS_APPOINTMENTS_", spec_kwargs={
@@ -110,6 +111,9 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
                                   system_api)]
     for blueprint in blueprints:
         api.register(blueprint)
+    # flask-smorest's own Swagger UI page is off (an inline script, no CSRF header): the
+    # console is the staff pages' API page (web/admin_api.py), where the old address leads.
+    app.add_url_rule(PREFIX + "/docs", "appointments_api_docs", _docs_moved)
     init_limits(app, settings)
     app.extensions["sis_appointments"].cache = init_cache(app, settings)
     csrf = app.extensions.get("csrf")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from sis_appointments.services.accounts import tokens
 from sis_appointments.web.api.schemas.common import Instant, Strict
 
 
 class TokenCreate(Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    scope = fields.String(load_default="read", validate=validate.OneOf(["read", "write"]))
-    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=365))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=tokens.NAME_MAX))
+    scope = fields.String(load_default="read", validate=validate.OneOf(tokens.SCOPES))
+    expires_in_days = fields.Integer(load_default=tokens.DAYS_DEFAULT,
+                                     validate=validate.Range(min=1, max=tokens.DAYS_MAX))
     user = fields.String(validate=validate.Length(min=1, max=64))
 
 
