@@ -67,7 +67,11 @@ function render() {
     locale: "en-gb",
     headerToolbar: { start: "prev,next today", center: "title",
       end: phone ? "listWeek,timeGridDay" : "dayGridMonth,timeGridWeek,timeGridDay,listWeek" },
-    buttonText: { today: "This week", month: "Month", week: "Week", day: "Day", list: "List" },
+    // Words, not FullCalendar's icon font (its glyphs showed as empty boxes where the font
+    // did not load).
+    buttonIcons: false,
+    buttonText: { prev: "‹ Previous", next: "Next ›", today: "This week", month: "Month",
+      week: "Week", day: "Day", list: "List" },
     allDaySlot: false,
     nowIndicator: false,
     scrollTime: "07:00:00", // the whole day, scrolled to the morning
