@@ -11,6 +11,8 @@ cost a round trip each).
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 
 from flask import Flask, current_app, g, request
 from limits import parse_many, storage, strategies
@@ -24,20 +26,50 @@ WRITES = ("book_slot", "join_waitlist", "leave_waitlist", "accept_offer", "decli
           "cancel_booking", "reschedule_booking", "create_token", "run_batch")
 WRITE_METHODS = ("POST", "DELETE")
 PREFIX = "sis-appt"
+log = logging.getLogger(__name__)
+
+
+RETRY_SECONDS = 30  # how long the counts stay in the process once Redis failed
 
 
 class Limits:
-    """This app's limits and where their counts live."""
+    """This app's limits and where their counts live: Redis when configured (all workers
+    share them), else the process. While Redis does not answer, each process counts alone
+    (``RETRY_SECONDS`` before it tries Redis again): a limit is a brake, never a reason to
+    refuse service."""
 
     def __init__(self, settings: dict):
+        url = settings["SIS_APPOINTMENTS_REDIS_URL"]
+        self.local = storage.MemoryStorage()
         self.storage = storage.storage_from_string(
-            settings["SIS_APPOINTMENTS_REDIS_URL"] or "memory://")
+            url, socket_connect_timeout=1, socket_timeout=1) if url else self.local
         self.window = strategies.MovingWindowRateLimiter(self.storage)
+        self.fallback = strategies.MovingWindowRateLimiter(self.local)
         self.writes = parse_many(settings["SIS_APPOINTMENTS_RATE_LIMIT_WRITES"])
         self.tokens = parse_many(settings["SIS_APPOINTMENTS_RATE_LIMIT_TOKENS"])
+        self.retry_at = 0.0  # monotonic time from which Redis is tried again
+        self.shared_ok = True  # the last count went to the shared store
+
+    def hit(self, rate, key: str) -> bool:
+        if self.storage is not self.local and time.monotonic() >= self.retry_at:
+            try:
+                allowed = self.window.hit(rate, PREFIX, key)
+            except Exception as exc:  # noqa: BLE001 (whatever the store's client raises)
+                log.warning("rate limits: Redis unreachable (%s); counting in this process "
+                            "for %s s", exc, RETRY_SECONDS)
+                self.retry_at, self.shared_ok = time.monotonic() + RETRY_SECONDS, False
+            else:
+                self.shared_ok = True
+                return allowed
+        return self.fallback.hit(rate, PREFIX, key)
 
     def reset(self) -> None:
-        self.storage.reset()
+        self.local.reset()
+        if self.storage is not self.local:
+            try:
+                self.storage.reset()
+            except Exception:  # noqa: BLE001
+                log.warning("rate limits: Redis unreachable; only this process's counts reset")
 
 
 def _bearer() -> str | None:
@@ -75,7 +107,7 @@ def check():
     else:
         return None
     for rate in rates:
-        if not limits.window.hit(rate, PREFIX, key):
+        if not limits.hit(rate, key):
             response = problem(429, "too_many_requests",
                                f"more than {rate} for this {key.partition(':')[0]}; "
                                "try again later")
