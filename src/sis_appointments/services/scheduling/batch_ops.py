@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Forbidden, InvalidInput
 from sis_appointments.domain.timezones import to_utc
-from sis_appointments.models import ACTIVE_BOOKING_STATUSES, Booking, Notification, Slot
+from sis_appointments.models import (
+    ACTIVE_BOOKING_STATUSES,
+    Booking,
+    Notification,
+    Slot,
+    WaitlistEntry,
+)
+from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
 from sis_appointments.services.notifications import preferences
 from sis_appointments.services.platform import batch
@@ -263,7 +270,10 @@ def _warmed(session: Session, slot_ids: list[int], first: Callable[[], dict]
         people = session.execute(select(Booking.student_key, Slot.host_key)
                                  .join(Booking.slot).where(
             Slot.id.in_(slot_ids), Booking.status.in_(ACTIVE_BOOKING_STATUSES))).all()
-        preferences.prefetch(session, {key for row in people for key in row})
+        waiting = session.scalars(select(WaitlistEntry.student_key).where(
+            WaitlistEntry.slot_id.in_(slot_ids),
+            WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))).all()
+        preferences.prefetch(session, {key for row in people for key in row} | set(waiting))
         return first()
     return work
 
