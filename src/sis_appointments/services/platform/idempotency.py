@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from sis_appointments.domain.errors import Conflict
@@ -97,7 +97,9 @@ def claim(session: Session, request: Request, now: datetime | None = None) -> No
 def complete(session: Session, request: Request, status: int, body: str,
              content_type: str, now: datetime | None = None) -> None:
     """Keep the response for repeats: on the key this request's work committed with, or,
-    when it changed nothing (a refusal), on a new key. A server error is not kept."""
+    when it changed nothing (a refusal), on a new key. A server error is not kept. A lost
+    connection is tried once more on a new one: the work is done, its answer should be
+    kept."""
     ours = request in session.claimed
     if status >= 500:
         return
@@ -116,10 +118,17 @@ def complete(session: Session, request: Request, status: int, body: str,
             return
         row.status_code, row.response_body, row.content_type = status, body, content_type
 
-    try:
-        tx.run(session, work)
-    except IntegrityError:  # a twin stored its response first
-        session.rollback()
+    for attempt in (1, 2):
+        try:
+            tx.run(session, work)
+            return
+        except IntegrityError:  # a twin stored its response first
+            session.rollback()
+            return
+        except OperationalError:  # the connection was lost (e.g. the database restarted)
+            session.rollback()
+            if attempt == 2:
+                raise
 
 
 def prune(session: Session, now: datetime | None = None) -> int:
