@@ -141,7 +141,7 @@ def test_without_plugins_the_sis_shows_no_appointments(make_app):
         db.session.commit()
         user_id = user.id
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user_id)
+        flask_session["_user_id"] = f"{user_id}:0"  # the demo's "<id>:<generation>"
         flask_session["_fresh"] = True
     html = client.get("/portal").get_data(as_text=True)
     assert "Overview" in html and ">Appointments<" not in html

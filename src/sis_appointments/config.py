@@ -7,6 +7,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
+# The plugin's Content-Security-Policy (web.security sends it). Scripts only from the site
+# itself (no inline script, no eval); styles from the site plus inline styles, which
+# FullCalendar 6 inserts as a <style> element when it starts; images and fonts also as data:
+# URLs (icons in the vendors' CSS); fetches and Socket.IO's websocket to the site itself
+# ('self' covers ws:/wss: to the same host in CSP Level 3 browsers); no plugins, <base> only
+# to the site, forms posted only to the site, and no page may frame these.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+REFERRER_POLICIES = (
+    "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+    "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+)
+
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL of the database that holds the appt_* tables; None means the host's
     # SQLALCHEMY_DATABASE_URI, so the plugin's tables live beside the host's.
@@ -68,6 +91,11 @@ DEFAULTS: dict[str, object] = {
     # an aware datetime) that every request, socket event and CLI command of this app takes
     # as the current time. None (always, in production) is the real clock.
     "SIS_APPOINTMENTS_FIXED_NOW": None,
+    # The Content-Security-Policy of the plugin's pages, API and static files (no inline
+    # script); a host whose base template needs more sets its own, None sends none.
+    "SIS_APPOINTMENTS_CONTENT_SECURITY_POLICY": CONTENT_SECURITY_POLICY,
+    # Their Referrer-Policy; None sends none.
+    "SIS_APPOINTMENTS_REFERRER_POLICY": "strict-origin-when-cross-origin",
 }
 
 
@@ -121,8 +149,21 @@ def load(config: dict) -> dict[str, object]:
             f"SIS_APPOINTMENTS_SQLITE_BUSY_TIMEOUT must be a positive number, got {timeout!r}"
         )
     _check_delivery(settings)
+    _check_security_headers(settings)
     settings["SIS_APPOINTMENTS_FIXED_NOW"] = _instant(settings["SIS_APPOINTMENTS_FIXED_NOW"])
     return settings
+
+
+def _check_security_headers(settings: dict) -> None:
+    """The header settings: a policy is one line of text, or None for no header."""
+    policy = settings["SIS_APPOINTMENTS_CONTENT_SECURITY_POLICY"]
+    if policy is not None and (not isinstance(policy, str) or not policy.isprintable()):
+        raise ConfigError("SIS_APPOINTMENTS_CONTENT_SECURITY_POLICY must be one line of text or "
+                          f"None, got {policy!r}")
+    referrer = settings["SIS_APPOINTMENTS_REFERRER_POLICY"]
+    if referrer is not None and referrer not in REFERRER_POLICIES:
+        raise ConfigError("SIS_APPOINTMENTS_REFERRER_POLICY must be a Referrer-Policy value "
+                          f"({', '.join(REFERRER_POLICIES)}) or None, got {referrer!r}")
 
 
 def _instant(value) -> datetime | None:

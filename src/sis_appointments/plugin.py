@@ -100,7 +100,8 @@ class AppointmentsPlugin:
             portal_book,  # noqa: F401 (its routes join portal.bp)
             register_filters,
         )
-        from sis_appointments.web.api import init_api
+        from sis_appointments.web.api import PREFIX, init_api
+        from sis_appointments.web.security import init_security_headers
         from sis_appointments.web.sockets import init_sockets
 
         if pm is None:
@@ -122,6 +123,7 @@ class AppointmentsPlugin:
         if settings["SIS_APPOINTMENTS_FIXED_NOW"] is not None:
             fixed_clock(app, settings["SIS_APPOINTMENTS_FIXED_NOW"])
         app.teardown_appcontext(db.close_session)
+        hosts_blueprints = set(app.blueprints)
         app.register_blueprint(portal.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"])
         app.register_blueprint(me.bp, url_prefix=settings["SIS_APPOINTMENTS_URL_PREFIX"]
                                + "/me")
@@ -130,6 +132,9 @@ class AppointmentsPlugin:
         register_filters(app)
         init_api(app, settings)
         state.socketio = init_sockets(app, settings)
+        init_security_headers(app, settings, set(app.blueprints) - hosts_blueprints, (
+            settings["SIS_APPOINTMENTS_URL_PREFIX"], settings["SIS_APPOINTMENTS_ADMIN_URL_PREFIX"],
+            PREFIX))
         if settings["SIS_APPOINTMENTS_RUN_JOBS"]:
             from sis_appointments import jobs
 

@@ -23,10 +23,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         ),
         DEMO_SIS_TIMEZONE="America/New_York",
         SIS_DISABLE_PLUGIN_AUTOLOAD=os.environ.get("SIS_DISABLE_PLUGIN_AUTOLOAD", "") == "1",
+        # The session cookie is not sent with cross-site requests other than top-level
+        # navigations, and JavaScript cannot read it; logging out ends it on the server too
+        # (models.User.session_generation).
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
     )
     app.config.from_prefixed_env("DEMO_SIS")
     if test_config:
         app.config.update(test_config)
+    if app.config["PREFERRED_URL_SCHEME"] == "https":  # DEMO_SIS_PREFERRED_URL_SCHEME=https
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 

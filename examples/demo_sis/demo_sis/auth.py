@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from demo_sis.extensions import db
 from demo_sis.models import User
@@ -18,8 +18,14 @@ from demo_sis.models import User
 bp = Blueprint("auth", __name__)
 
 
+def printable(form, field) -> None:
+    """No control characters (a NUL byte cannot even be sent to PostgreSQL)."""
+    if field.data and not field.data.isprintable():
+        raise ValidationError("Use only letters, digits and punctuation.")
+
+
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField("Username", validators=[DataRequired(), Length(max=64), printable])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
@@ -76,6 +82,8 @@ def login():
 @login_required
 def logout():
     if CsrfForm().validate_on_submit():
+        current_user.end_sessions()  # a copy of this session's cookie no longer works either
+        db.session.commit()
         logout_user()
         flash("You have been logged out.")
         return redirect(url_for("auth.login"))

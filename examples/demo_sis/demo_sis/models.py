@@ -25,8 +25,18 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     office: Mapped[str | None] = mapped_column(String(100))
+    # Part of the login session's user ID ("<id>:<generation>"); logging out counts it up,
+    # so every session cookie issued before (a copied one too) stops working.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     student: Mapped[Student | None] = relationship(back_populates="user", uselist=False)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every login session of this user, in every browser (server side)."""
+        self.session_generation += 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -67,5 +77,14 @@ class TimetableEntry(db.Model):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session's ID "<id>:<generation>", unless they have logged out since the
+    session began (their generation moved on); an ID of another form is no one."""
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and generation.isascii()
+            and generation.isdigit()) or len(user_id) > 10:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or str(user.session_generation) != generation:
+        return None
+    return user
