@@ -36,6 +36,7 @@ from sis_appointments.services.scheduling import (
 )
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
+from sis_appointments.web.forms import in_window
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
 WEEKDAYS = [("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Thursday"),
@@ -52,7 +53,7 @@ page("Calendar", "appointments_admin.calendar", order=15,
 class AvailabilityForm(FlaskForm):
     host = SelectField("Calendar of", validators=[DataRequired()])
     type_id = SelectField("Appointment type", coerce=int, validators=[DataRequired()])
-    day = DateField("Date", validators=[DataRequired()])
+    day = DateField("Date", validators=[DataRequired(), in_window])
     start = TimeField("From", validators=[DataRequired()])
     end = TimeField("To", validators=[DataRequired()])
     split = BooleanField("Split into slots of the type's length (with its buffers)",
@@ -65,7 +66,7 @@ class AvailabilityForm(FlaskForm):
     weekdays = SelectMultipleField("On", choices=WEEKDAYS, option_widget=CheckboxInput(),
                                    widget=ListWidget(prefix_label=False),
                                    validators=[Optional()])
-    until = DateField("Until (inclusive)", validators=[Optional()])
+    until = DateField("Until (inclusive)", validators=[Optional(), in_window])
     count = IntegerField("Or this many times", validators=[Optional(), NumberRange(1, 500)])
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # as the API's (web/api/schemas/common.py)
+
+
+def in_window(form, field) -> None:
+    """A date (or time) field's validator: years 1900 to 2200 only, so that no arithmetic on
+    it (a week before, a day after, a zone's offset) leaves the calendar."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(f"Choose a date between the years {EARLIEST_YEAR} and "
+                              f"{LATEST_YEAR}.")
 
 
 class ActionForm(FlaskForm):

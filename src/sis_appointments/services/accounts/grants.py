@@ -40,6 +40,9 @@ def give(session: Session, *, actor: SisUser, user_key: str, grant: str,
     if (grant == "manage_calendar") != bool(target_key):
         raise InvalidInput("manage_calendar names a target host; manage_all does not",
                            code="bad_grant")
+    sis.require_users(session, [user_key], "user")
+    if target_key:
+        sis.require_users(session, [target_key], "target")
 
     def work() -> RoleGrant:
         row = RoleGrant(user_key=user_key, grant=grant, target_key=target_key,

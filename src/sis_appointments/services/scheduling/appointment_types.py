@@ -20,7 +20,7 @@ from sis_appointments.domain.type_limits import (
 )
 from sis_appointments.models import AppointmentType, Slot, TypeHost
 from sis_appointments.services.accounts import access
-from sis_appointments.services.platform import audit, tx
+from sis_appointments.services.platform import audit, sis, tx
 
 
 def _number(key: str, value):
@@ -121,6 +121,7 @@ def create(session: Session, *, actor: SisUser, **fields) -> AppointmentType:
 
     def work() -> AppointmentType:
         _require_hosts(session, actor, clean["hosts"])
+        sis.require_users(session, clean["hosts"], "hosts")
         hosts = clean.pop("hosts")
         appointment_type = AppointmentType(**clean)
         appointment_type.hosts = [TypeHost(host_key=h) for h in hosts]
@@ -151,6 +152,7 @@ def update(session: Session, *, actor: SisUser, type_id: int,
         if "hosts" in clean:
             hosts = clean.pop("hosts")
             _require_hosts(session, actor, hosts)
+            sis.require_users(session, hosts, "hosts")
             _check_hosts_keep_their_slots(session, appointment_type, hosts)
             appointment_type.hosts = [TypeHost(host_key=h) for h in hosts]
         for key, value in clean.items():
