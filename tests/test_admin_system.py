@@ -249,7 +249,7 @@ def test_audit_page_for_staff_and_admins(client, auth, calendars):
     assert only.count('class="appt-audit-entry"') == 1
     by_type = client.get(AUDIT, query_string={"entity_type": "slot", "actor": lee.key})
     assert by_type.get_data(as_text=True).count('class="appt-audit-entry"') == 2
-    future = client.get(AUDIT, query_string={"since": "2999-01-01"}).get_data(as_text=True)
+    future = client.get(AUDIT, query_string={"since": "2199-01-01"}).get_data(as_text=True)
     assert "No entries match." in future
     backwards = client.get(AUDIT, query_string={"since": "2026-05-02", "until": "2026-05-01"})
     text = backwards.get_data(as_text=True)

@@ -167,7 +167,7 @@ def build_world(make_caller, anonymous, create_user):
     ids["host_key"] = host.key
     ids["grant_id"] = callers["admin"].post("/grants", json={
         "user": callers["other_staff"].key, "grant": "manage_calendar",
-        "target": "somebody"}).get_json()["id"]
+        "target": create_user(role="staff").key}).get_json()["id"]
     return callers, ids, start
 
 

@@ -58,12 +58,13 @@ def test_types_refuse_fields_a_body_may_not_set(make_caller):
                                                                                   "id"}
 
 
-def test_students_cannot_create_types_or_slots(make_caller):
+def test_students_cannot_create_types_or_slots(make_caller, create_user):
     admin, student = make_caller(role="admin"), make_caller()
-    made = make_type(admin, hosts=["someone"])
+    someone = create_user(role="staff").key
+    made = make_type(admin, hosts=[someone])
     assert student.post("/appointment-types", json={
         "name": "x", "duration_minutes": 5, "timezone": "UTC", "hosts": ["x"]}).status_code == 403
-    assert student.post("/slots", json={"type_id": made["id"], "host": "someone",
+    assert student.post("/slots", json={"type_id": made["id"], "host": someone,
                                         "start": iso(soon()), "end": iso(soon(hours=1))}
                         ).status_code == 403
 
@@ -203,9 +204,9 @@ def test_conflicts_listed_and_resolved_over_http(make_caller, session):
     assert make_caller().get("/conflicts", query_string=window).status_code == 403
 
 
-def test_audit_log_for_admins(make_caller):
+def test_audit_log_for_admins(make_caller, create_user):
     admin = make_caller(role="admin")
-    made = make_type(admin, hosts=["h1"])
+    made = make_type(admin, hosts=[create_user(role="staff").key])
     entries = admin.get("/audit", query_string={"entity_type": "type"}).get_json()["items"]
     assert [(e["action"], e["entity_id"]) for e in entries] == [("type.created",
                                                                  str(made["id"]))]

@@ -39,11 +39,20 @@ def _student_record(student: Student) -> StudentRecord:
     )
 
 
+def _id(key) -> int | None:
+    """The user id a key names: ASCII digits within the id column's range, else None."""
+    key = str(key)
+    if not (key.isascii() and key.isdigit()) or len(key) > 10 or int(key) > 2_147_483_647:
+        return None
+    return int(key)
+
+
 def _user(key) -> User | None:
     """The user with their student record, in one query."""
-    if not str(key).isdigit():
+    user_id = _id(key)
+    if user_id is None:
         return None
-    return db.session.get(User, int(key), options=[joinedload(User.student)])
+    return db.session.get(User, user_id, options=[joinedload(User.student)])
 
 
 @hookimpl(optionalhook=True)
@@ -59,7 +68,7 @@ def appointments_get_user(user_key):
 
 @hookimpl(optionalhook=True)
 def appointments_get_users(user_keys):
-    ids = [int(k) for k in user_keys if str(k).isdigit()]
+    ids = [i for i in map(_id, user_keys) if i is not None]
     rows = db.session.scalars(select(User).options(joinedload(User.student))
                               .where(User.id.in_(ids))) if ids else []
     return {str(user.id): _host_user(user) for user in rows}

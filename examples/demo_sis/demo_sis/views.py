@@ -54,7 +54,8 @@ def students():
                                 Student.student_number.ilike(pattern)))
     if program:
         query = query.where(Student.program == program)
-    pagination = db.paginate(query.order_by(User.name), page=max(page, 1), per_page=PAGE_SIZE,
+    page = min(max(page, 1), 100_000)  # the offset stays within what the database holds
+    pagination = db.paginate(query.order_by(User.name), page=page, per_page=PAGE_SIZE,
                              error_out=False)
     programs = db.session.scalars(select(Student.program).distinct().order_by(Student.program))
     total = db.session.scalar(select(func.count()).select_from(Student))

@@ -32,6 +32,7 @@ from sis_appointments.services.scheduling import batch_ops, queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_calendar import calendars_of
+from sis_appointments.web.forms import in_window
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
 DAYS = [("0", "Mon"), ("1", "Tue"), ("2", "Wed"), ("3", "Thu"), ("4", "Fri"), ("5", "Sat"),
@@ -54,8 +55,8 @@ class SelectionForm(FlaskForm):
 
     hosts = _checkboxes("Calendars")
     types = _checkboxes("Appointment types", coerce=int)
-    first = DateField("From", validators=[DataRequired()])
-    last = DateField("To (inclusive)", validators=[DataRequired()])
+    first = DateField("From", validators=[DataRequired(), in_window])
+    last = DateField("To (inclusive)", validators=[DataRequired(), in_window])
     weekdays = _checkboxes("Weekdays", choices=DAYS)
     time_from = TimeField("Starting at or after", validators=[Optional()])
     time_to = TimeField("and before", validators=[Optional()])
@@ -76,8 +77,8 @@ class OperationForm(FlaskForm):
 
 class AbsenceForm(FlaskForm):
     host = SelectField("Who is out", validators=[DataRequired()])
-    first = DateField("From", validators=[DataRequired()])
-    last = DateField("To (inclusive)", validators=[DataRequired()])
+    first = DateField("From", validators=[DataRequired(), in_window])
+    last = DateField("To (inclusive)", validators=[DataRequired(), in_window])
     message = TextAreaField("Message to the students whose appointment is cancelled",
                             validators=[DataRequired(), Length(max=1000), NO_NUL])
 

@@ -36,6 +36,7 @@ from sis_appointments.services.scheduling import (
 )
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
+from sis_appointments.web.forms import EARLIEST_YEAR, LATEST_YEAR, in_window, query_day, query_id
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
 WEEKDAYS = [("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Thursday"),
@@ -52,7 +53,7 @@ page("Calendar", "appointments_admin.calendar", order=15,
 class AvailabilityForm(FlaskForm):
     host = SelectField("Calendar of", validators=[DataRequired()])
     type_id = SelectField("Appointment type", coerce=int, validators=[DataRequired()])
-    day = DateField("Date", validators=[DataRequired()])
+    day = DateField("Date", validators=[DataRequired(), in_window])
     start = TimeField("From", validators=[DataRequired()])
     end = TimeField("To", validators=[DataRequired()])
     split = BooleanField("Split into slots of the type's length (with its buffers)",
@@ -65,7 +66,7 @@ class AvailabilityForm(FlaskForm):
     weekdays = SelectMultipleField("On", choices=WEEKDAYS, option_widget=CheckboxInput(),
                                    widget=ListWidget(prefix_label=False),
                                    validators=[Optional()])
-    until = DateField("Until (inclusive)", validators=[Optional()])
+    until = DateField("Until (inclusive)", validators=[Optional(), in_window])
     count = IntegerField("Or this many times", validators=[Optional(), NumberRange(1, 500)])
 
 
@@ -95,10 +96,7 @@ def calendars_of(session, identity) -> dict[str, str]:
 
 def _week_start(value: str | None, zone) -> date:
     today = utcnow().astimezone(zone).date()
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
+    day = query_day(value) or today
     return day - timedelta(days=day.weekday())
 
 
@@ -111,9 +109,10 @@ def wall_clock(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        found = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
     except ValueError:
         return None
+    return found if EARLIEST_YEAR <= found.year <= LATEST_YEAR else None
 
 
 def guarded(action):
@@ -138,7 +137,7 @@ def calendar():
         if not identity.has_role("admin"):  # admins see every calendar, hosting or not
             abort(403)
         hosts[host] = sis.name(session, host)
-    type_id = request.args.get("type", type=int)
+    type_id = query_id("type")
     start = _week_start(request.args.get("week"), zone)
     first, last = instant(start, time(0), zone), instant(start + timedelta(days=7), time(0),
                                                            zone)
@@ -172,7 +171,7 @@ def calendar_events():
     try:
         rows = staff_calendar.events(session, identity, to_utc(start, zone), to_utc(end, zone),
                                      host_key=request.args.get("host") or None,
-                                     type_id=request.args.get("type", type=int))
+                                     type_id=query_id("type"))
     except Forbidden:
         abort(403)
     except SchedulingError as error:

@@ -18,6 +18,7 @@ from sis_appointments.services.scheduling import conflicts, queries
 from sis_appointments.web import db, permissions, submitted
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_calendar import live_rooms
+from sis_appointments.web.forms import query_day
 
 page("Conflicts", "appointments_admin.conflicts", order=40)
 
@@ -47,10 +48,7 @@ class ResolveForm(FlaskForm):
 
 
 def _range() -> tuple[date, int]:
-    try:
-        start = date.fromisoformat(request.args.get("start", ""))
-    except ValueError:
-        start = None
+    start = query_day(request.args.get("start"))
     days = request.args.get("days", type=int) or DEFAULT_DAYS
     return start, max(1, min(days, conflicts.MAX_RANGE.days))
 

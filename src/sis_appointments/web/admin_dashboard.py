@@ -21,6 +21,7 @@ from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.services.scheduling import dashboard as board
 from sis_appointments.web import ID, db, permissions, require_valid, submitted
 from sis_appointments.web.admin import bp, page
+from sis_appointments.web.forms import query_day
 
 page("Dashboard", "appointments_admin.dashboard", order=10)
 
@@ -45,11 +46,7 @@ class CancelSlotForm(FlaskForm):
 def _filters() -> dict:
     """The dashboard's filters from the query string (a bad date is ignored)."""
     given = {k: (request.args.get(k) or "").strip()[:200] for k in FILTERS}
-    try:
-        start = date.fromisoformat(given["start"]) if given["start"] else None
-    except ValueError:
-        start = None
-    return {"start": start, "host": given["host"] or None,
+    return {"start": query_day(given["start"]), "host": given["host"] or None,
             "office": given["office"] or None}
 
 

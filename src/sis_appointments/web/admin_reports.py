@@ -22,6 +22,7 @@ from sis_appointments.services.reports.scope import Filters, default_range, reso
 from sis_appointments.services.reports.tables import Table
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
+from sis_appointments.web.forms import in_window
 
 page("Reports", "appointments_admin.reports", order=60, endpoint_prefix="appointments_admin.report")
 
@@ -32,8 +33,8 @@ HEAT_LEVELS = 5
 class ReportFilterForm(Form):
     """The filters of every report page, read from the query string (a GET: no CSRF)."""
 
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    start = DateField("From", validators=[Optional(), in_window])
+    end = DateField("To", validators=[Optional(), in_window])
     host = StringField("Host", validators=[Optional(), Length(max=64), NO_NUL])
     office = StringField("Office", validators=[Optional(), Length(max=200), NO_NUL])
     type = IntegerField("Appointment type", validators=[Optional(), NumberRange(1, 2147483647)])

@@ -26,6 +26,7 @@ from sis_appointments.services.scheduling import booking, eligibility, slots, st
 from sis_appointments.web import ID, permissions, require_valid
 from sis_appointments.web.admin import bp
 from sis_appointments.web.admin_calendar import NO_NUL, context, guarded, instant, wall_clock
+from sis_appointments.web.forms import in_window
 
 SCOPES = [("this", "Only this one"), ("following", "This one and the ones after it"),
           ("all", "All future ones")]
@@ -34,7 +35,7 @@ ATTENDANCE_WORDS = {"attended": "Attended", "no_show": "No-show", "excused": "Ex
 
 
 class MoveForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired()])
+    day = DateField("Date", validators=[DataRequired(), in_window])
     start = TimeField("From", validators=[DataRequired()])
     end = TimeField("To", validators=[DataRequired()])
     scope = RadioField("Which slots of the series", choices=SCOPES, default="this")

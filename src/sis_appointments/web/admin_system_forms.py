@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 
 from sis_appointments.services.platform import settings
 from sis_appointments.services.platform.audit_view import ACTION_WORDS, ENTITY_WORDS
+from sis_appointments.web.forms import in_window
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
 ROLE_GRID = (("student", "notify_student"), ("staff", "notify_staff"))
@@ -31,8 +32,8 @@ class AuditFilterForm(FlaskForm):
     entity_type = SelectField("Entity", choices=choices(ENTITY_WORDS, "Anything"),
                               validators=[Optional()])
     entity_id = StringField("Entity id", validators=[Optional(), Length(max=64), NO_NUL])
-    since = DateField("From (date)", validators=[Optional()])
-    until = DateField("To (date, included)", validators=[Optional()])
+    since = DateField("From (date)", validators=[Optional(), in_window])
+    until = DateField("To (date, included)", validators=[Optional(), in_window])
     request_id = StringField("Request id", validators=[Optional(), Length(max=64), NO_NUL])
 
     def validate_until(self, field):

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # as the API's (web/api/schemas/common.py)
+
+
+def in_window(form, field) -> None:
+    """A date (or time) field's validator: years 1900 to 2200 only, so that no arithmetic on
+    it (a week before, a day after, a zone's offset) leaves the calendar."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(f"Choose a date between the years {EARLIEST_YEAR} and "
+                              f"{LATEST_YEAR}.")
+
+
+def query_day(value: str | None) -> date | None:
+    """A day from a page's query string (ISO 8601), or None when absent, malformed or outside
+    the years 1900 to 2200 (a page then shows its default)."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day and EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+
+
+def query_id(name: str) -> int | None:
+    """A row id from a page's query string, or None when absent or not a positive 32-bit
+    integer (the database's ids)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= 2_147_483_647 else None
 
 
 class ActionForm(FlaskForm):

@@ -32,14 +32,19 @@ def listed(session: Session, actor: SisUser) -> list[RoleGrant]:
 
 
 def give(session: Session, *, actor: SisUser, user_key: str, grant: str,
-         target_key: str | None = None) -> RoleGrant:
-    """``manage_calendar`` needs the calendar's host as ``target_key``; ``manage_all`` none."""
+         target_key: str | None = None, known_users: bool = False) -> RoleGrant:
+    """``manage_calendar`` needs the calendar's host as ``target_key``; ``manage_all`` none.
+    With ``known_users`` (the API), users the SIS does not know are refused."""
     _admin(actor)
     if grant not in GRANTS:
         raise InvalidInput(f"grant must be one of {', '.join(GRANTS)}", code="bad_grant")
     if (grant == "manage_calendar") != bool(target_key):
         raise InvalidInput("manage_calendar names a target host; manage_all does not",
                            code="bad_grant")
+    if known_users:
+        sis.require_users(session, [user_key], "user")
+    if known_users and target_key:
+        sis.require_users(session, [target_key], "target")
 
     def work() -> RoleGrant:
         row = RoleGrant(user_key=user_key, grant=grant, target_key=target_key,

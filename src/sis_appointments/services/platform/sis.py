@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import BusyTime, SisUser, Student
+from sis_appointments.domain.errors import InvalidInput
 from sis_appointments.domain.timezones import zone_or_default
 
 
@@ -67,6 +68,14 @@ def users(session: Session, keys) -> dict:
         for key in wanted:
             memo["user", key] = found.get(key)
     return {key: memo["user", key] for key in keys}
+
+
+def require_users(session: Session, keys, field: str) -> None:
+    """Refuse (422 ``unknown_user``) keys naming no user of the SIS, whose own look-up decides."""
+    unknown = [key for key, found in users(session, keys).items() if found is None]
+    if unknown:
+        raise InvalidInput(f"the SIS knows no user {', '.join(map(repr, unknown))}",
+                           code="unknown_user", field=field)
 
 
 def person(session: Session, key: str, default_zone: str) -> Person | None:

@@ -20,7 +20,7 @@ from sis_appointments.domain.type_limits import (
 )
 from sis_appointments.models import AppointmentType, Slot, TypeHost
 from sis_appointments.services.accounts import access
-from sis_appointments.services.platform import audit, tx
+from sis_appointments.services.platform import audit, sis, tx
 
 
 def _number(key: str, value):
@@ -112,8 +112,10 @@ def _require_hosts(session: Session, actor: SisUser, hosts) -> None:
         access.require_manage_host(session, actor, host_key)
 
 
-def create(session: Session, *, actor: SisUser, **fields) -> AppointmentType:
-    """Create a type; staff may create types only for calendars they manage."""
+def create(session: Session, *, actor: SisUser, known_hosts: bool = False,
+           **fields) -> AppointmentType:
+    """Create a type; staff may create types only for calendars they manage. With
+    ``known_hosts`` (the API), hosts the SIS does not know are refused (``unknown_user``)."""
     for required in ("name", "duration_minutes", "timezone", "hosts"):
         if required not in fields:
             raise InvalidInput(f"{required} is required", code="required", field=required)
@@ -121,6 +123,8 @@ def create(session: Session, *, actor: SisUser, **fields) -> AppointmentType:
 
     def work() -> AppointmentType:
         _require_hosts(session, actor, clean["hosts"])
+        if known_hosts:
+            sis.require_users(session, clean["hosts"], "hosts")
         hosts = clean.pop("hosts")
         appointment_type = AppointmentType(**clean)
         appointment_type.hosts = [TypeHost(host_key=h) for h in hosts]
@@ -134,7 +138,8 @@ def create(session: Session, *, actor: SisUser, **fields) -> AppointmentType:
 
 
 def update(session: Session, *, actor: SisUser, type_id: int,
-           expected_version: int | None = None, **changes) -> AppointmentType:
+           expected_version: int | None = None, known_hosts: bool = False,
+           **changes) -> AppointmentType:
     """Change a type's fields (If-Match with ``expected_version``). Capacity and buffers
     apply to slots created from now on; existing slots keep theirs."""
     clean = validate(changes)
@@ -151,6 +156,8 @@ def update(session: Session, *, actor: SisUser, type_id: int,
         if "hosts" in clean:
             hosts = clean.pop("hosts")
             _require_hosts(session, actor, hosts)
+            if known_hosts:
+                sis.require_users(session, hosts, "hosts")
             _check_hosts_keep_their_slots(session, appointment_type, hosts)
             appointment_type.hosts = [TypeHost(host_key=h) for h in hosts]
         for key, value in clean.items():

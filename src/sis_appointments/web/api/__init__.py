@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from sis_appointments.domain.errors import SchedulingError
 from sis_appointments.web import db
-from sis_appointments.web.api import idempotency, limits
+from sis_appointments.web.api import bodies, idempotency, limits
 from sis_appointments.web.api.auth import authenticate
 from sis_appointments.web.api.problem import (
     PROBLEM_TYPE,
@@ -56,6 +56,7 @@ class ProblemApi(Api):
             for code in default_exceptions:  # by code too, or the host's 404 page would win
                 blueprint.register_error_handler(code, http_problem)
             blueprint.register_error_handler(SchedulingError, scheduling_problem)
+            blueprint.before_request(bodies.check)
             blueprint.before_request(authenticate)
             blueprint.before_request(idempotency.before)
             blueprint.before_request(limits.check)
@@ -114,6 +115,7 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
     # flask-smorest's own Swagger UI page is off (an inline script, no CSRF header): the
     # console is the staff pages' API page (web/admin_api.py), where the old address leads.
     app.add_url_rule(PREFIX + "/docs", "appointments_api_docs", _docs_moved)
+    app.before_request(bodies.unknown_address(PREFIX))
     init_limits(app, settings)
     app.extensions["sis_appointments"].cache = init_cache(app, settings)
     csrf = app.extensions.get("csrf")

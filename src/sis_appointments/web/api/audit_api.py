@@ -9,7 +9,7 @@ from sis_appointments.services.platform import audit
 from sis_appointments.web import db
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas.common import Instant, Strict, page_of
+from sis_appointments.web.api.schemas.common import Instant, Strict, Whole, page_of
 
 blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",
                 description="The audit log (admins: all; staff: their calendars)")
@@ -24,7 +24,7 @@ class AuditQuery(Strict):
     entity_id = fields.String(validate=validate.Length(max=64))
     actor = fields.String(validate=validate.Length(max=64))
     cursor = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = Whole(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class AuditOut(Schema):

@@ -12,13 +12,13 @@ from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas.bookings import BookingCreate
-from sis_appointments.web.api.schemas.common import Problem, Reason, Strict
+from sis_appointments.web.api.schemas.common import INT_MAX, Problem, Reason, Strict, Whole
 from sis_appointments.web.api.schemas.slots import SlotCreate, SlotUpdate
 from sis_appointments.web.api.serialize import booking_json, slot_json
 
 blp = Blueprint("appointments_api_batch", __name__, url_prefix="/batch",
                 description="Many operations in one request")
-ID = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
+ID = Whole(required=True, validate=validate.Range(min=1, max=INT_MAX))
 
 
 class _Op(Strict):

@@ -17,7 +17,7 @@ from sis_appointments.web.api.schemas.bookings import (
     Reschedule,
 )
 from sis_appointments.web.api.schemas.common import Reason, page_of
-from sis_appointments.web.api.serialize import booking_json, change_json
+from sis_appointments.web.api.serialize import booking_json, bookings_json, change_json
 
 blp = Blueprint("appointments_api_bookings", __name__, url_prefix="/bookings",
                 description="Bookings and what can be done to them")
@@ -39,7 +39,7 @@ def list_bookings(query):
         after=paging.decode(query.get("cursor")), limit=query["limit"] + 1)
     body = paging.page(found, lambda b: (b.slot.start_utc, b.id), query["limit"])
     tz = permissions.display_zone(actor())
-    body["items"] = [booking_json(b, tz) for b in body["items"]]
+    body["items"] = bookings_json(body["items"], tz)
     return body
 
 

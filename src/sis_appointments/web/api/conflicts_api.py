@@ -8,14 +8,14 @@ from marshmallow import Schema, fields, validate
 from sis_appointments.services.scheduling import conflicts
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas.common import Instant, Strict
-from sis_appointments.web.api.serialize import booking_json
+from sis_appointments.web.api.schemas.common import INT_MAX, Instant, Span, Strict, Whole
+from sis_appointments.web.api.serialize import bookings_json
 
 blp = Blueprint("appointments_api_conflicts", __name__, url_prefix="/conflicts",
                 description="Conflicts and their resolution (staff)")
 
 
-class Range(Strict):
+class Range(Span):
     start = Instant(required=True)
     end = Instant(required=True)
 
@@ -33,9 +33,9 @@ class Resolution(Strict):
         ["cancel_slot", "cancel_booking", "move", "override"]))
     kind = fields.String(validate=validate.OneOf(conflicts.KINDS))
     subject = fields.String(validate=validate.Length(min=1, max=200))
-    slot_id = fields.Integer(validate=validate.Range(min=1, max=2147483647))
-    booking_id = fields.Integer(validate=validate.Range(min=1, max=2147483647))
-    target_slot_id = fields.Integer(validate=validate.Range(min=1, max=2147483647))
+    slot_id = Whole(validate=validate.Range(min=1, max=INT_MAX))
+    booking_id = Whole(validate=validate.Range(min=1, max=INT_MAX))
+    target_slot_id = Whole(validate=validate.Range(min=1, max=INT_MAX))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
@@ -61,4 +61,4 @@ def resolve(body):
     """Cancel a slot or a booking, move a slot's bookings to another slot (all or
     nothing), or keep the conflict with a reason."""
     moved = conflicts.resolve(db.session(), actor=actor(), **body)
-    return {"action": body["action"], "done": True, "moved": [booking_json(b) for b in moved]}
+    return {"action": body["action"], "done": True, "moved": bookings_json(moved)}

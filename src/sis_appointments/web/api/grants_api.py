@@ -40,7 +40,7 @@ def list_grants():
 def give_grant(body):
     """Let ``user`` manage ``target``'s calendar (manage_calendar) or all (manage_all)."""
     return grants.give(db.session(), actor=actor(), user_key=body["user"],
-                       grant=body["grant"], target_key=body.get("target"))
+                       grant=body["grant"], target_key=body.get("target"), known_users=True)
 
 
 @blp.route(f"/<{ID}:grant_id>", methods=["DELETE"])

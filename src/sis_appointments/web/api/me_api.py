@@ -8,7 +8,7 @@ from sis_appointments.services.scheduling import queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.api.auth import actor
 from sis_appointments.web.api.schemas.me import MeOut
-from sis_appointments.web.api.serialize import booking_json
+from sis_appointments.web.api.serialize import bookings_json
 
 blp = Blueprint("appointments_api_me", __name__, url_prefix="/me",
                 description="The caller")
@@ -22,4 +22,4 @@ def me():
     tz = permissions.display_zone(who)
     upcoming, _ = queries.student_bookings(db.session(), who.key)
     return {"key": who.key, "name": who.name, "email": who.email, "timezone": tz.key,
-            "roles": sorted(who.roles), "upcoming": [booking_json(b, tz) for b in upcoming]}
+            "roles": sorted(who.roles), "upcoming": bookings_json(upcoming, tz)}

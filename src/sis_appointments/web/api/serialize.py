@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import object_session
+
 from sis_appointments.domain.timezones import zone
 from sis_appointments.models import Booking, Slot, WaitlistEntry
+from sis_appointments.services.scheduling import queries
 from sis_appointments.services.scheduling.history import Change, SlotTime
 
 
@@ -25,11 +28,26 @@ def slot_wire(item: dict) -> dict:
     return {**item, "start": item["start"].isoformat(), "end": item["end"].isoformat()}
 
 
-def booking_json(booking: Booking, tz: ZoneInfo | None = None) -> dict:
+def booking_json(booking: Booking, tz: ZoneInfo | None = None,
+                 waiting: dict[int, int] | None = None) -> dict:
+    """A booking with its slot, whose ``waitlist_length`` is taken from ``waiting`` (slot id:
+    open waiting places; ``bookings_json`` counts them for a list) or counted here."""
+    if waiting is None:
+        waiting = queries.waitlist_lengths(object_session(booking), [booking.slot_id])
     return {"id": booking.id, "slot_id": booking.slot_id, "student": booking.student_key,
             "status": booking.status, "reason": booking.reason, "booked_by": booking.booked_by,
             "cancel_reason": booking.cancel_reason, "created_at": booking.created_at,
-            "version": booking.version, "slot": slot_json(booking.slot, tz)}
+            "version": booking.version,
+            "slot": slot_json(booking.slot, tz, waiting.get(booking.slot_id, 0))}
+
+
+def bookings_json(bookings: list[Booking], tz: ZoneInfo | None = None) -> list[dict]:
+    """``booking_json`` of each, their slots' waiting places counted in one statement."""
+    if not bookings:
+        return []
+    waiting = queries.waitlist_lengths(object_session(bookings[0]),
+                                       sorted({b.slot_id for b in bookings}))
+    return [booking_json(b, tz, waiting) for b in bookings]
 
 
 def waitlist_json(entry: WaitlistEntry, position: int | None) -> dict:

@@ -9,21 +9,21 @@ from marshmallow import Schema, fields, validate
 from sis_appointments.services.scheduling import series
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
-from sis_appointments.web.api.schemas.common import Strict, _zone
+from sis_appointments.web.api.schemas.common import INT_MAX, LocalTime, Strict, Whole, _zone
 
 blp = Blueprint("appointments_api_series", __name__, url_prefix="/series",
                 description="Recurring series of slots")
 
 
 class SeriesCreate(Strict):
-    type_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
+    type_id = Whole(required=True, validate=validate.Range(min=1, max=INT_MAX))
     host = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    start_local = fields.NaiveDateTime(required=True)
+    start_local = LocalTime(required=True)
     rrule = fields.String(required=True, validate=validate.Length(min=1, max=500))
     timezone = fields.String(validate=_zone)
-    exdates = fields.List(fields.NaiveDateTime(), load_default=list)
+    exdates = fields.List(LocalTime(), load_default=list, validate=validate.Length(max=500))
     location = fields.String(allow_none=True, validate=validate.Length(max=200))
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
+    capacity = Whole(allow_none=True, validate=validate.Range(min=1, max=100000))
 
 
 class SeriesOut(Schema):
@@ -39,10 +39,10 @@ class SeriesOut(Schema):
 
 class SeriesEdit(Strict):
     scope = fields.String(required=True, validate=validate.OneOf(series.SCOPES))
-    new_local_start = fields.NaiveDateTime()
-    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=1440))
+    new_local_start = LocalTime()
+    duration_minutes = Whole(validate=validate.Range(min=1, max=1440))
     location = fields.String(validate=validate.Length(max=200))
-    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
+    capacity = Whole(validate=validate.Range(min=1, max=100000))
 
 
 class EditOut(Schema):

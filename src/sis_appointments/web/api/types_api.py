@@ -51,7 +51,7 @@ def list_types():
 @blp.response(201, TypeOut)
 def create_type(body):
     """Create a type; staff may create types only for calendars they manage."""
-    return appointment_types.create(db.session(), actor=actor(), **body)
+    return appointment_types.create(db.session(), actor=actor(), known_hosts=True, **body)
 
 
 @blp.route(f"/<{ID}:type_id>")
@@ -66,7 +66,8 @@ def get_type(type_id: int):
 def update_type(body, type_id: int):
     """Change fields; send If-Match with the ETag you read to refuse lost updates (409)."""
     updated = appointment_types.update(db.session(), actor=actor(), type_id=type_id,
-                                       expected_version=_expected_version(), **body)
+                                       expected_version=_expected_version(), known_hosts=True,
+                                       **body)
     return _with_etag(updated)
 
 

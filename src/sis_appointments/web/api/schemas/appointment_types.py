@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.domain import type_limits as limits
-from sis_appointments.web.api.schemas.common import Instant, Strict, _zone
+from sis_appointments.web.api.schemas.common import Instant, LocalTime, Strict, Whole, _zone
 
 
 class Eligibility(Strict):
@@ -14,9 +14,9 @@ class Eligibility(Strict):
     cohorts = fields.List(fields.String(validate=validate.Length(max=limits.GROUP_NAME_LENGTH)))
 
 
-def _whole(name: str, **kwargs) -> fields.Integer:
+def _whole(name: str, **kwargs) -> Whole:
     limit = limits.NUMBERS[name]
-    return fields.Integer(allow_none=limit.optional,
+    return Whole(allow_none=limit.optional,
                           validate=validate.Range(min=limit.low, max=limit.high), **kwargs)
 
 
@@ -62,12 +62,12 @@ class TypeOut(TypeFields):
 
 
 class PreviewIn(Strict):
-    start_local = fields.NaiveDateTime(required=True)
+    start_local = LocalTime(required=True)
     timezone = fields.String(required=True, validate=_zone)
     rrule = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    duration_minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=1440))
-    exdates = fields.List(fields.NaiveDateTime(), load_default=list)
-    count = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+    duration_minutes = Whole(required=True, validate=validate.Range(min=1, max=1440))
+    exdates = fields.List(LocalTime(), load_default=list, validate=validate.Length(max=500))
+    count = Whole(load_default=20, validate=validate.Range(min=1, max=200))
 
 
 class OccurrenceOut(Schema):

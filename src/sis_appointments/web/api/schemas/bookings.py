@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from sis_appointments.web.api.schemas.common import Instant, Strict
+from sis_appointments.web.api.schemas.common import INT_MAX, Instant, Strict, Whole
 from sis_appointments.web.api.schemas.slots import SlotOut
 
 
@@ -35,11 +35,11 @@ class BookingQuery(Strict):
     start = Instant()
     end = Instant()
     cursor = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = Whole(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class Reschedule(Strict):
-    slot_id = fields.Integer(required=True)
+    slot_id = Whole(required=True, validate=validate.Range(min=1, max=INT_MAX))
     override_reason = fields.String(validate=validate.Length(min=1, max=1000))
 
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, fields
 
-from sis_appointments.web.api.schemas.common import Instant, Strict
+from sis_appointments.web.api.schemas.common import Instant, Span
 
 
-class CalendarQuery(Strict):
+class CalendarQuery(Span):
     """An optional range of a calendar file: from ``start`` (default 60 days ago) to ``end``
     (default open)."""
 
     start = Instant()
     end = Instant()
-
-    @validates_schema
-    def _range(self, data, **kwargs):
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError("end must be after start", "end")
 
 
 class FeedOut(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from sis_appointments.web.api.schemas.common import Instant, Strict
+from sis_appointments.web.api.schemas.common import INT_MAX, Instant, Strict, Whole
 
 
 class InAppOut(Schema):
@@ -23,8 +23,8 @@ class InAppList(Schema):
 
 class InAppQuery(Strict):
     unread = fields.Boolean(load_default=False)
-    before = fields.Integer(validate=validate.Range(min=1, max=2147483647))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = Whole(validate=validate.Range(min=1, max=INT_MAX))
+    limit = Whole(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class Marked(Schema):
@@ -43,4 +43,5 @@ class PreferencesIn(Strict):
                          values=fields.List(fields.String(validate=validate.Length(max=32)),
                                             validate=validate.Length(max=20)),
                          validate=validate.Length(max=20))
-    reminder_lead_minutes = fields.List(fields.Integer(), validate=validate.Length(max=5))
+    reminder_lead_minutes = fields.List(Whole(validate=validate.Range(min=5, max=43200)),
+                                        validate=validate.Length(max=5))

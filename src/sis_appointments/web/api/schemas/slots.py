@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from sis_appointments.web.api.schemas.common import Instant, Strict, _zone
+from sis_appointments.web.api.schemas.common import INT_MAX, Instant, Span, Strict, Whole, _zone
 
 
-class SlotQuery(Strict):
+class SlotQuery(Span):
     start = Instant(required=True)
     end = Instant(required=True)
-    type = fields.Integer()
+    type = Whole(validate=validate.Range(min=1, max=INT_MAX))
     host = fields.String(validate=validate.Length(max=64))
     location = fields.String(validate=validate.Length(max=200))
     available_only = fields.Boolean(load_default=False)
     tz = fields.String(validate=_zone)
     cursor = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = Whole(load_default=100, validate=validate.Range(min=1, max=500))
 
     @validates_schema
     def _range(self, data, **kwargs):
-        if "start" in data and "end" in data:
-            if data["end"] <= data["start"]:
-                raise ValidationError("end must be after start", "end")
-            if (data["end"] - data["start"]).days > 366:
-                raise ValidationError("a range may span at most 366 days", "end")
+        if "start" in data and "end" in data and (data["end"] - data["start"]).days > 366:
+            raise ValidationError("a range may span at most 366 days", "end")
 
 
 class SlotOut(Schema):
@@ -47,17 +44,17 @@ class SlotOut(Schema):
 
 
 class SlotCreate(Strict):
-    type_id = fields.Integer(required=True)
+    type_id = Whole(required=True, validate=validate.Range(min=1, max=INT_MAX))
     host = fields.String(required=True, validate=validate.Length(min=1, max=64))
     start = Instant(required=True)
     end = Instant(required=True)
     split = fields.Boolean(load_default=True)
     location = fields.String(allow_none=True, validate=validate.Length(max=200))
-    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
+    capacity = Whole(allow_none=True, validate=validate.Range(min=1, max=100000))
 
 
 class SlotUpdate(Strict):
     start = Instant()
     end = Instant()
     location = fields.String(validate=validate.Length(max=200))
-    capacity = fields.Integer(validate=validate.Range(min=1, max=100000))
+    capacity = Whole(validate=validate.Range(min=1, max=100000))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from sis_appointments.web.api.schemas.common import Instant, Strict
+from sis_appointments.web.api.schemas.common import Instant, Strict, Whole
 
 
 class OutboxQuery(Strict):
     status = fields.String(load_default="dead", validate=validate.OneOf(
         ["pending", "sent", "skipped", "dead"]))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = Whole(load_default=100, validate=validate.Range(min=1, max=500))
 
 
 class OutboxOut(Schema):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.accounts import tokens
-from sis_appointments.web.api.schemas.common import Instant, Strict
+from sis_appointments.web.api.schemas.common import Instant, Strict, Whole
 
 
 class TokenCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=tokens.NAME_MAX))
     scope = fields.String(load_default="read", validate=validate.OneOf(tokens.SCOPES))
-    expires_in_days = fields.Integer(load_default=tokens.DAYS_DEFAULT,
+    expires_in_days = Whole(load_default=tokens.DAYS_DEFAULT,
                                      validate=validate.Range(min=1, max=tokens.DAYS_MAX))
     user = fields.String(validate=validate.Length(min=1, max=64))
 
