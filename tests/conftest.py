@@ -34,7 +34,10 @@ loadgroup``), so databases belong to a worker (tests/databases.py):
 
 from __future__ import annotations
 
+import ast
 import os
+import sys
+import threading
 import time
 from datetime import timedelta
 
@@ -53,6 +56,25 @@ REQUIRE_SERVICES = (
     os.environ.get("CI") == "true" or os.environ.get("SIS_APPOINTMENTS_REQUIRE_SERVICES") == "1"
 )
 UNEXERCISED = pytest.StashKey[list]()
+
+
+def _one_ast_parse_at_a_time() -> None:
+    """CPython 3.11 keeps the AST constructor's recursion count in one place for every thread
+    (python/cpython#106905): when two threads parse at once, one fails with "SystemError: AST
+    constructor recursion depth mismatch". In a test run, background threads parse too (3.11's
+    traceback formatting parses the failing line), beside pytest rewriting a module as it is
+    first imported; so parses take turns. The plugin itself never parses code."""
+    lock, parse = threading.RLock(), ast.parse
+
+    def one_at_a_time(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = one_at_a_time
+
+
+if sys.version_info < (3, 12):
+    _one_ast_parse_at_a_time()
 
 
 def pytest_addoption(parser):
@@ -267,6 +289,9 @@ def app_engines(app) -> list:
 
 
 def dispose_app(app) -> None:
+    state = app.extensions.get("sis_appointments")
+    if state is not None and state.cache is not None:
+        state.cache.close()  # its listener thread would outlive the test (and log)
     for engine in app_engines(app):
         engine.dispose()
         for database in BY_URL.values():

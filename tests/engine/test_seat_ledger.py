@@ -171,20 +171,9 @@ def _writes_to_booked(tree: ast.AST) -> list[int]:
     return found
 
 
-def _parsed(path: Path) -> ast.Module:
-    """``ast.parse`` in a thread of its own: CPython 3.11.7 fails every later parse in a
-    thread that once hit a RecursionError ("AST constructor recursion depth mismatch"), which
-    another test of the worker (a generated hostile request) may have caused."""
-    found = []
-    worker = threading.Thread(target=lambda: found.append(ast.parse(path.read_text())))
-    worker.start()
-    worker.join()
-    return found[0]
-
-
 def test_only_the_seat_ledger_changes_a_slots_seat_count():
     ledger = SRC / "services" / "scheduling" / "seats.py"
-    assert _writes_to_booked(_parsed(ledger)), "the check finds the ledger's"
+    assert _writes_to_booked(ast.parse(ledger.read_text())), "the check finds the ledger's"
     elsewhere = {str(path.relative_to(SRC)): lines for path in SRC.rglob("*.py")
-                 if path != ledger and (lines := _writes_to_booked(_parsed(path)))}
+                 if path != ledger and (lines := _writes_to_booked(ast.parse(path.read_text())))}
     assert elsewhere == {}

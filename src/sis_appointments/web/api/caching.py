@@ -75,8 +75,8 @@ class ResponseCache:
             return self._known[name]
         try:
             value = int(self._client.get(self._prefix + name) or 0)
-        except redis.RedisError:
-            log.warning("Redis unreachable: generation %s unknown", name, exc_info=True)
+        except redis.RedisError as error:
+            log.warning("Redis unreachable: generation %s unknown (%s)", name, error)
             return -1  # matches nothing cached; nothing computed now is kept (see body())
         if self._live:
             self._learn(name, value)
@@ -89,8 +89,8 @@ class ResponseCache:
             return
         try:
             value = self._bump(keys=[self._prefix + name], args=[self._channel, name])
-        except redis.RedisError:  # no process trusts a generation while Redis is away
-            log.warning("Redis unreachable: generation %s not bumped", name, exc_info=True)
+        except redis.RedisError as error:  # no process trusts a generation while Redis is away
+            log.warning("Redis unreachable: generation %s not bumped (%s)", name, error)
             return
         self._learn(name, int(value))
 
@@ -115,7 +115,7 @@ class ResponseCache:
                              daemon=True).start()
 
     def _run(self) -> None:
-        pid = os.getpid()
+        pid, lost = os.getpid(), False
         while self._listener_pid == pid:
             pubsub = self._listener.pubsub()
             try:
@@ -127,18 +127,30 @@ class ResponseCache:
                     self._known.clear()
                     self._bodies, self._bodies_generation = {}, -1
                     self._live = True
+                if lost:
+                    log.warning("generation listener has Redis again")
+                    lost = False
                 while self._listener_pid == pid:
                     message = pubsub.get_message(timeout=1.0)  # pings a quiet connection
                     if message and message["type"] == "message":
                         name, _, value = message["data"].decode().partition(" ")
                         self._learn(name, int(value))
-            except (redis.RedisError, OSError, ValueError):
-                log.warning("generation listener lost Redis; reading generations from Redis "
-                            "until it is back", exc_info=True)
+            except (redis.RedisError, OSError, ValueError) as error:
+                if not lost:  # once an outage, and no traceback: an outage is no bug
+                    log.warning("generation listener lost Redis (%s); reading generations "
+                                "from Redis until it is back", error)
+                    lost = True
             finally:
                 self._live = False
                 pubsub.close()
             time.sleep(RETRY_SECONDS)
+
+    def close(self) -> None:
+        """Stop this process's listener and drop its connections (an app's end)."""
+        self._listener_pid, self._live = None, False
+        for client in (self._client, self._listener):
+            if client is not None:
+                client.close()
 
     # Bodies --------------------------------------------------------------------------------
 
