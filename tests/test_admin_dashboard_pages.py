@@ -410,8 +410,17 @@ def test_conflicts_page_lists_and_resolves(client, auth, session, people, create
     session.rollback()
     session.expire_all()
     assert session.query(AuditEntry).filter_by(action="conflict.overridden").count() == 1
+    unsaid = client.post(HOME + "conflicts/resolve", data={
+        "csrf_token": csrf, "action": "cancel_slot", "slot_id": free.id, "reason": " ",
+        "item": "host_overlap:x"})
+    assert unsaid.status_code == 422  # a slot is not cancelled without a word to its students
+    assert "Say why the slot is cancelled: its students are told." in unsaid.get_data(
+        as_text=True)
+    session.expire_all()
+    assert session.get(Slot, free.id).status == "open"
     others = client.post(HOME + "conflicts/resolve", data={
-        "csrf_token": csrf, "action": "cancel_slot", "slot_id": second.id + 3})
+        "csrf_token": csrf, "action": "cancel_slot", "slot_id": second.id + 3,
+        "reason": "room lost"})
     assert others.status_code == 403  # Max's slot
 
 

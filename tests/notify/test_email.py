@@ -112,6 +112,7 @@ def test_students_waiting_for_a_cancelled_slot_are_told_their_place_ended(
     assert told["Subject"].startswith("Cancelled: a slot you were waiting for")
     text = told.get_body(("plain",)).get_content()
     assert "your place on its waitlist has ended" in text and "Advisor ill" in text
+    assert f"With: {people.advisor.name}" in text  # whose slot it was
     booked = smtp.inbox.to(f"{people.student.username}@example.edu")
     assert [m["Subject"].split(":")[0] for m in booked] == [
         "Appointment booked", "Appointment cancelled"]  # told once, as a booking

@@ -144,8 +144,9 @@ def _basics(draft: _Draft, slot: Slot | None, booking: Booking | None) -> None:
             draft.facts.append(("Where", slot.place))
     if booking and draft.to.key != booking.student_key:
         draft.facts.append(("Student", name(draft.session, booking.student_key)))
-    if booking and booking.slot.host_key != draft.to.key:
-        draft.facts.append(("With", name(draft.session, booking.slot.host_key)))
+    host_key = booking.slot.host_key if booking else slot.host_key if slot else None
+    if host_key and host_key != draft.to.key:  # a waiting student has no booking, yet a host
+        draft.facts.append(("With", name(draft.session, host_key)))
 
 
 def _cancelled(draft: _Draft) -> None:

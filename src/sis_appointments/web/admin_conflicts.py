@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp
+from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp, ValidationError
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
@@ -46,6 +46,10 @@ class ResolveForm(FlaskForm):
     reason = StringField("Reason", validators=[
         Length(max=1000), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
 
+    def validate_reason(self, field):
+        if self.action.data == "cancel_slot" and not (field.data or "").strip():
+            raise ValidationError("Say why the slot is cancelled: its students are told.")
+
 
 def _range() -> tuple[date, int]:
     start = query_day(request.args.get("start"))
@@ -63,7 +67,7 @@ def conflicts_page():
 
 def _render(refused: dict | None = None, status: int = 200):
     """The conflicts page; ``refused``: a resolution just refused ({"item", "action",
-    "message", "reason"}), said at its conflict."""
+    "message", "reason", "slot_id"}), said at its conflict."""
     identity = permissions.current_identity()
     zone = permissions.display_zone(identity)
     session = db.session()
@@ -93,8 +97,8 @@ def resolve_conflict():
     success flashed on the page it came from."""
     form = ResolveForm()
     if not submitted(form):
-        message = "That did not work: " + "; ".join(
-            f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
+        message = form.reason.errors[0] if form.reason.errors else "That did not work: " + \
+            "; ".join(f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
     else:
         fields = {k: getattr(form, k).data for k in
                   ("slot_id", "booking_id", "target_slot_id", "kind", "subject")}
@@ -114,4 +118,4 @@ def resolve_conflict():
             args = {k: request.args[k] for k in ("start", "days") if request.args.get(k)}
             return redirect(url_for("appointments_admin.conflicts", **args), 303)
     return _render({"item": form.item.data, "action": form.action.data, "message": message,
-                    "reason": form.reason.data or ""}, 422)
+                    "reason": form.reason.data or "", "slot_id": form.slot_id.data}, 422)
