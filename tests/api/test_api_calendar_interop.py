@@ -1,8 +1,9 @@
-"""Calendar files read alike by independent parsers: the occurrences that recurring-ical-events
-and vobject find in a staff calendar (series with RRULE, EXDATE, overrides, VTIMEZONEs) and in
-a booking's file are exactly the slots the API lists, in New York, Berlin, Lord Howe (30-minute
-DST), Kolkata (none) and UTC, across DST changes, for daily, weekly and monthly rules ended by
-COUNT, by a local or UTC UNTIL, or not at all, and after a "this and following" edit.
+"""Calendar files read alike by independent readers: the occurrences that recurring-ical-events,
+vobject and a Radicale CalDAV server find in a staff calendar (series with RRULE, EXDATE,
+overrides, VTIMEZONEs) and in a booking's file are exactly the slots the API lists, in New York,
+Berlin, Lord Howe (30-minute DST), Kolkata (none) and UTC, across DST changes, for daily, weekly
+and monthly rules ended by COUNT, by a local or UTC UNTIL, or not at all, and after a "this and
+following" edit.
 
 The app's clock is stopped at NOW; series are materialised a year ahead."""
 

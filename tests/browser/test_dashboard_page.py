@@ -135,3 +135,23 @@ def test_the_conflicts_page_follows_changes_live_and_keeps_what_is_typed(open_pa
     expect(gone).to_have_count(0)
     expect(page.locator("#appt-live")).to_contain_text("The list of conflicts is up to date.")
     expect(typed).to_have_count(1)
+
+
+def test_a_stream_of_changes_refetches_the_dashboard_steadily_not_on_every_seat(open_page,
+                                                                               sis_server):
+    """Registration opening: a change every 100 ms for 4 s. The body is refetched while the
+    stream lasts (it is not put off until a quiet moment) and not once per change."""
+    page = _connected(open_page("advisor", path=HOME))
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url)
+            if "fragment=1" in request.url else None)
+    page.evaluate("""() => new Promise((done) => {
+        let sent = 0;
+        const every = window.setInterval(() => {
+          document.dispatchEvent(new CustomEvent("appt:booking.created", { detail: {} }));
+          if (++sent === 40) { window.clearInterval(every); done(); }
+        }, 100);
+      })""")
+    during = len(fetched)
+    assert 2 <= during <= 4, fetched  # 40 changes in 4 s: a refetch every 2 s at most
+    expect(page.locator("#appt-live")).to_contain_text("A student booked a slot.")

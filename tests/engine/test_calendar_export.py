@@ -1,4 +1,4 @@
-"""Calendar files read back by independent parsers (recurring-ical-events, vobject): a
+"""Calendar files read back by independent readers (recurring-ical-events, vobject, Radicale): a
 staff calendar's series, expanded, gives exactly the slots, across DST and after edits."""
 
 from __future__ import annotations

@@ -62,10 +62,22 @@ async function refresh(say) {
   }
 }
 
-// Several events arrive for one change (a booking, then the seats): refetch once for them.
+// Several events arrive for one change (a booking, then the seats): refetch once for them,
+// 150 ms after the first. While students book in a stream (registration opening), refetch
+// at most once every GAP ms: the page keeps up, without asking for the whole body on every
+// seat taken (a waiting timer is never pushed back, so a stream cannot starve it).
+const GAP = 2000;
+let last = 0;
+let words = null;
+
 function soon(say) {
-  window.clearTimeout(waiting);
-  waiting = window.setTimeout(() => refresh(say), 150);
+  if (waiting === null || say !== null) words = say;
+  if (waiting !== null) return;
+  waiting = window.setTimeout(() => {
+    waiting = null;
+    last = Date.now();
+    refresh(words);
+  }, Math.max(150, last + GAP - Date.now()));
 }
 
 const SAID = {
