@@ -1,22 +1,25 @@
 """The staff pages' API page, with the Flask client: who may open it, the console's wiring
-(spec URL and CSRF token for the script, no inline script), and personal tokens created
-(shown once), refused with errors in place, and revoked, as the API does it (audited; a
-revoked token stops at once)."""
+(spec URL and CSRF token for the script, no inline script) and its document (what the
+viewer may call), and personal tokens created (shown once), refused with errors in place,
+revoked, as the API does it (audited; a revoked token stops at once), and their last use
+noted (at most once a minute) and shown."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from test_portal_booking import token
 
-from sis_appointments.models import ApiToken, AuditEntry
+from sis_appointments.models import ApiToken, AuditEntry, utcnow
+from sis_appointments.services.accounts import tokens
 
 PAGE = "/admin/appointments/api"
-CREATE, API = PAGE + "/tokens", "/api/appointments/v1"
+CREATE, DOCUMENT, API = PAGE + "/tokens", PAGE + "/openapi.json", "/api/appointments/v1"
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def test_the_console_is_wired_without_inline_scripts(client, auth, people):
     html = client.get(PAGE).get_data(as_text=True)
     assert f'href="{API}/openapi.json" download=' in html
     holder = re.search(r'<div id="appt-api-console"[^>]*>', html).group(0)
-    assert f'data-spec-url="{API}/openapi.json"' in holder
+    assert f'data-spec-url="{DOCUMENT}"' in holder  # the viewer's (below), not the whole one
     csrf = re.search(r'data-csrf-token="([^"]+)"', holder).group(1)
     # the token the console sends is one the API accepts for a session write
     created = client.post(f"{API}/tokens", json={"name": "from the console"},
@@ -71,6 +74,69 @@ def test_the_console_is_wired_without_inline_scripts(client, auth, people):
     assert "vendor/swagger-ui/swagger-ui-bundle.js" in html and "js/api_console.js" in html
     assert "The console needs JavaScript" in html  # what a page without scripts says
     assert client.get("/appointments/static/js/api_console.js").status_code == 200
+
+
+def test_the_console_shows_what_the_viewer_may_call(client, auth, people):
+    """Staff get the document less the groups only admins may call; admins get it whole."""
+    assert client.get(DOCUMENT).status_code == 302  # to the host's login
+    whole = client.get(f"{API}/openapi.json").get_json()
+    admins_only = {tag["name"] for tag in whole["tags"] if tag.get("x-admins-only")}
+    assert admins_only == {"Access grants", "System"}
+    auth.login("ana")
+    assert client.get(DOCUMENT).status_code == 403
+    auth.logout()
+    auth.login("lee")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "It lists what you may call." in html
+    staff = client.get(DOCUMENT).get_json()
+    names = {tag["name"] for tag in whole["tags"]}
+    assert {tag["name"] for tag in staff["tags"]} == names - admins_only
+    assert f"{API}/slots/{{slot_id}}/bookings" in staff["paths"]
+    assert not [path for path in staff["paths"] if path.startswith((f"{API}/grants",
+                                                                   f"{API}/system"))]
+    tagged = {tag for item in staff["paths"].values() for operation in item.values()
+              if isinstance(operation, dict) for tag in operation["tags"]}
+    assert tagged and not tagged & admins_only
+    assert staff["components"] == whole["components"]
+    auth.logout()
+    auth.login("boss")
+    assert "It lists what you may call." not in client.get(PAGE).get_data(as_text=True)
+    assert client.get(DOCUMENT).get_json() == whole
+
+
+def test_a_tokens_last_use_is_noted_once_a_minute_and_shown(client, auth, session, people):
+    lee, *_ = people
+    auth.login("lee")
+    csrf = token(client, PAGE)
+    made = client.post(CREATE, data={"csrf_token": csrf, "name": "Timetable sync"})
+    secret = re.search(r'id="new-token"[^>]*value="(sisappt_[^"]+)"', made.get_data(as_text=True)
+                       ).group(1)
+    row = session.scalars(select(ApiToken)).one()
+    assert row.last_used_at is None
+    html = client.get(PAGE).get_data(as_text=True)
+    assert '<td data-label="Last used">Never</td>' in html
+    before = utcnow()
+    assert client.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"}).status_code \
+        == 200
+    session.rollback()
+    used = session.get(ApiToken, row.id).last_used_at
+    assert before <= used <= utcnow()
+    shown = used.astimezone(ZoneInfo("America/New_York")).strftime("%-d %b %Y, %H:%M")
+    html = client.get(PAGE).get_data(as_text=True)
+    assert f'<td data-label="Last used"><time datetime="{used.isoformat()}">{shown}</time>' \
+        in html
+    # within a minute a use writes nothing; after it, the next one is noted
+    for later, noted in ((timedelta(seconds=59), used), (timedelta(seconds=61),
+                                                         used + timedelta(seconds=61))):
+        assert tokens.authenticate(session, secret, now=used + later).id == row.id
+        session.rollback()
+        assert session.get(ApiToken, row.id).last_used_at == noted
+    # a revoked or unknown token notes nothing
+    session.execute(update(ApiToken).values(revoked_at=utcnow()))
+    session.commit()
+    assert tokens.authenticate(session, secret, now=used + timedelta(hours=1)) is None
+    session.rollback()
+    assert session.get(ApiToken, row.id).last_used_at == used + timedelta(seconds=61)
 
 
 def test_staff_create_a_token_shown_once_and_revoke_it(client, auth, session, people):

@@ -25,6 +25,7 @@ class AppointmentsState:
     socketio: object = None  # flask_socketio.SocketIO, set by init_app
     cache: object = None  # web.api.caching.ResponseCache, set by init_app
     limits: object = None  # web.api.limits.Limits, set by init_app
+    api: object = None  # web.api.ProblemApi (flask-smorest), set by init_app
     scheduler: object = None  # the APScheduler scheduler, with SIS_APPOINTMENTS_RUN_JOBS
 
     def make_channels(self) -> dict:

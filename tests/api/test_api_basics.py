@@ -20,6 +20,21 @@ def test_openapi_document_and_the_old_docs_address(client):
         == 200
 
 
+def test_the_documents_groups_are_named_in_plain_english(client):
+    """Each operation is in one group the document describes (web/api/groups.py), named for
+    people ("Slots"), not by a blueprint ("appointments_api_slots")."""
+    document = client.get(f"{API}/openapi.json").get_json()
+    names = [tag["name"] for tag in document["tags"]]
+    assert len(names) == len(set(names)) and "Slots" in names and "API tokens" in names
+    assert all(re.fullmatch(r"[A-Z][A-Za-z ]+", name) for name in names), names
+    assert all(len(tag["description"]) > 20 for tag in document["tags"])
+    used = {tag for item in document["paths"].values() for operation in item.values()
+            if isinstance(operation, dict) for tag in operation["tags"]}
+    assert used == set(names)
+    assert all(len(operation["tags"]) == 1 for item in document["paths"].values()
+               for operation in item.values() if isinstance(operation, dict))
+
+
 def test_anonymous_calls_get_a_401_problem(anonymous):
     response = anonymous.get("/me")
     assert response.status_code == 401

@@ -107,6 +107,20 @@ def test_every_documented_route_has_expectations(client):
     assert routes(client) == set(EXPECT)
 
 
+def test_the_groups_marked_for_admins_only_are_the_routes_only_admins_may_call(client):
+    """The document's ``x-admins-only`` groups (which the staff console leaves out for
+    staff) hold exactly the routes every other role is refused here."""
+    document = client.get(f"{API}/openapi.json").get_json()
+    marked = {tag["name"] for tag in document["tags"] if tag.get("x-admins-only")}
+    in_marked = {(method, path.removeprefix(API)) for path, item in document["paths"].items()
+                 for method, operation in item.items()
+                 if isinstance(operation, dict) and marked & set(operation["tags"])}
+    only_admins = {route for route, want in EXPECT.items()
+                   if all(want[role] == {403} for role in ("student", "other_staff", "host"))
+                   and want["admin"] != {403}}
+    assert in_marked == only_admins and only_admins
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, worker_database):
     """This module's database (one per worker), not emptied per test: ``world`` keeps it."""

@@ -1,10 +1,11 @@
 """The staff pages' API page in Chromium: axe-core at desktop and phone sizes (the console
-closed, and with operations tried), no sideways scroll at 320 px; "Try it out" in the
-console works with the staff member's session, a write (POST /tokens, checked in the
-database and the audit log) and a read, also under a strict Content-Security-Policy (no
-inline scripts or styles); a token created with the page's form is shown once
-with its copy button; without JavaScript the page explains and links the document; the old
-Swagger UI address leads here."""
+closed, and with operations tried), no sideways scroll at 320 px; the console's groups by
+their names, those only admins may call shown only to admins; "Try it out" in the console
+works with the staff member's session, a write (POST /tokens, checked in the database and
+the audit log) and a read, also under a strict Content-Security-Policy (no inline scripts
+or styles); a token created with the page's form is shown once with its copy button;
+without JavaScript the page explains and links the document; the old Swagger UI address
+leads here."""
 
 from __future__ import annotations
 
@@ -47,10 +48,12 @@ def open_console(open_page, user: str = "advisor", device: str = "desktop",
     return page
 
 
+GROUPS = {"slots": "Slots", "tokens": "API tokens", "me": "You"}  # first segment: group
+
+
 def operation(page: Page, method: str, path: str):
     """An operation of the console, opened (its group first), with "Try it out" chosen."""
-    tag = path.split("/")[1]
-    group = page.locator(f"#operations-tag-appointments_api_{tag}")
+    group = page.locator(f'.opblock-tag[data-tag="{GROUPS[path.split("/")[1]]}"]')
     if group.get_attribute("data-is-open") != "true":
         group.click()
     block = page.locator(f".opblock-{method.lower()}",
@@ -82,6 +85,19 @@ def test_axe_finds_nothing_on_the_api_page(open_page, device):
     assert status in (200, 404)
     assert_no_axe_violations(page, f"the API page, an operation tried ({device})")
     assert_no_horizontal_scroll(page, 320)
+
+
+@pytest.mark.parametrize("user", ["advisor", "admin"])
+def test_the_console_shows_what_the_viewer_may_call(open_page, user):
+    """Groups by their plain-English names; those only admins may call only to admins."""
+    page = open_console(open_page, user, "phone")
+    groups = page.locator("#appt-api-console .opblock-tag")
+    expect(groups.first).to_contain_text("You")
+    names = [name.strip() for name in groups.locator("a span").all_inner_texts()]
+    assert {"Slots", "Bookings", "API tokens"} <= set(names), names
+    admins_only = {"Access grants", "System"}
+    assert (admins_only <= set(names)) if user == "admin" else not admins_only & set(names)
+    assert not [name for name in names if "_" in name]
 
 
 def test_try_it_out_writes_and_reads_with_the_session(open_page, sis_server):

@@ -1,11 +1,12 @@
 """The REST API for staff: what it is for, its OpenAPI document, an interactive console
 (Swagger UI, static/js/api_console.js, which sends the page's CSRF token so "Try it out"
-works with the staff member's session), and their personal API tokens: listed, created
+works with the staff member's session) over the document less what the viewer may not call
+(web/api/groups.py), and their personal API tokens: listed (with their last use), created
 (shown once) and revoked through services/accounts/tokens.py, which audits both."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -16,7 +17,7 @@ from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db, permissions, require_valid, submitted
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_system_forms import NO_NUL, choices
-from sis_appointments.web.api import PREFIX, caching
+from sis_appointments.web.api import PREFIX, caching, groups
 from sis_appointments.web.forms import ActionForm
 
 page("API", "appointments_admin.api_console", order=85,
@@ -46,7 +47,8 @@ def _page(form: TokenForm, created: tuple | None = None, status: int = 200):
         tokens=tokens.listed(db.session(), identity, own=True),
         zone=permissions.display_zone(identity), now=utcnow(), api_root=PREFIX,
         is_admin=identity.has_role("admin"),
-        spec_url=url_for("sis-appointments-api-docs.openapi_json"))
+        spec_url=url_for("sis-appointments-api-docs.openapi_json"),
+        console_url=url_for("appointments_admin.api_document"))
     # a page showing a new token's secret is kept by no cache
     return response, status, {"Cache-Control": "no-store"} if created else {}
 
@@ -56,6 +58,14 @@ def _page(form: TokenForm, created: tuple | None = None, status: int = 200):
 def api_console():
     """What the API is for, its document and console, and the viewer's tokens."""
     return _page(TokenForm(formdata=None))
+
+
+@bp.get("/api/openapi.json")
+@permissions.require_roles("staff", "admin")
+def api_document():
+    """The console's OpenAPI document: the operations the viewer may call."""
+    api = current_app.extensions["sis_appointments"].api
+    return groups.document_for(api.spec.to_dict(), permissions.current_identity())
 
 
 @bp.post("/api/tokens")

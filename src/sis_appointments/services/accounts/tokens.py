@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import SisUser
@@ -19,6 +19,7 @@ PREFIX = "sisappt_"
 SCOPES = ("read", "write")  # read: GET only; write: everything the user may do
 NAME_MAX = 100
 DAYS_DEFAULT, DAYS_MAX = 90, 365
+USE_NOTED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 
 
 def digest(token: str) -> str:
@@ -74,9 +75,20 @@ def listed(session: Session, actor: SisUser, own: bool = False) -> list[ApiToken
 
 
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token matching ``secret`` (not revoked, not expired), or None."""
+    """The live token matching ``secret`` (not revoked, not expired), or None. Its use is
+    noted (``last_used_at``) when the last one noted is ``USE_NOTED_EVERY`` old: a write a
+    minute at most, not one per request."""
     now = now or utcnow()
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
+    if row.last_used_at is None or row.last_used_at <= now - USE_NOTED_EVERY:
+        _note_use(session, row, now)
     return row
+
+
+def _note_use(session: Session, row: ApiToken, now: datetime) -> None:
+    """Write the token's last use, unless another request (or worker) just did."""
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_NOTED_EVERY)
+    tx.run(session, lambda: session.execute(
+        update(ApiToken).where(ApiToken.id == row.id, stale).values(last_used_at=now)))

@@ -101,15 +101,18 @@ def init_api(app: Flask, settings: dict) -> ProblemApi:
         "OPENAPI_URL_PREFIX": PREFIX, "OPENAPI_JSON_PATH": "openapi.json",
     }.items():
         app.config.setdefault(f"SIS_APPOINTMENTS_{key}", value)
-    api = ProblemApi(app, config_prefix="SIS_APPOINTMENTS_", spec_kwargs={
-        "components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
-        "security": [{"bearer": []}, {"session": []}]})
     blueprints = [m.blp for m in (me_api, types_api, slots_api, series_api, bookings_api,
                                   waitlist_api, batch_api, conflicts_api, grants_api,
                                   tokens_api, inbox_api, calendar_api, exports_api, audit_api,
                                   system_api)]
+    api = ProblemApi(app, config_prefix="SIS_APPOINTMENTS_", spec_kwargs={
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"bearer": []}, {"session": []}],
+        # the groups as named in plain English (web/api/groups.py), not the blueprints' names
+        "tags": [blueprint.tag for blueprint in blueprints]})
+    app.extensions["sis_appointments"].api = api
     for blueprint in blueprints:
         api.register(blueprint)
     # flask-smorest's own Swagger UI page is off (an inline script, no CSRF header): the

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.platform import audit
 from sis_appointments.web import db
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.common import Instant, Strict, Whole, page_of
 
-blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit",
-                description="The audit log (admins: all; staff: their calendars)")
+blp = Blueprint("appointments_api_audit", __name__, url_prefix="/audit", group="Audit log",
+                description=("Who changed what and when: admins read all of it, other staff what "
+                             "concerns their calendars"))
 
 
 class AuditQuery(Strict):

@@ -5,7 +5,9 @@ A token once resolved (its row and the SIS's user) is trusted by this process fo
 ``TOKEN_TTL`` seconds, so a hit costs no SQL. Revoking a token through the API bumps a
 generation kept with the response cache: with Redis every worker drops its resolved tokens
 at once; without Redis (one process, or workers sharing nothing) other processes stop
-accepting it within ``TOKEN_TTL``. Expiry is checked on every request.
+accepting it within ``TOKEN_TTL``. Expiry is checked on every request. Resolving it again
+notes its use (``tokens.authenticate``: a write a minute at most), so a token in steady use
+shows a last use at most a minute and ``TOKEN_TTL`` old.
 """
 
 from __future__ import annotations

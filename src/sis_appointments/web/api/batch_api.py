@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate
 
 from sis_appointments.services.platform import batch
 from sis_appointments.services.scheduling import booking, slots
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.bookings import BookingCreate
 from sis_appointments.web.api.schemas.common import INT_MAX, Problem, Reason, Strict, Whole
 from sis_appointments.web.api.schemas.slots import SlotCreate, SlotUpdate
 from sis_appointments.web.api.serialize import booking_json, slot_json
 
-blp = Blueprint("appointments_api_batch", __name__, url_prefix="/batch",
-                description="Many operations in one request")
+blp = Blueprint("appointments_api_batch", __name__, url_prefix="/batch", group="Batch changes",
+                description=("Create, change or cancel many slots or bookings in one request: "
+                             "all or nothing, or as many as succeed"))
 ID = Whole(required=True, validate=validate.Range(min=1, max=INT_MAX))
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments.services.accounts import access
 from sis_appointments.services.scheduling import booking, history, queries
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import paging
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.bookings import (
     Attendance,
     BookingOut,
@@ -19,8 +18,9 @@ from sis_appointments.web.api.schemas.bookings import (
 from sis_appointments.web.api.schemas.common import Reason, page_of
 from sis_appointments.web.api.serialize import booking_json, bookings_json, change_json
 
-blp = Blueprint("appointments_api_bookings", __name__, url_prefix="/bookings",
-                description="Bookings and what can be done to them")
+blp = Blueprint("appointments_api_bookings", __name__, url_prefix="/bookings", group="Bookings",
+                description=("Booked appointments: list and read them, cancel or reschedule one, "
+                             "record attendance, see its history"))
 
 
 BookingPage = page_of("BookingPage", BookingOut)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, current_app, url_for
-from flask_smorest import Blueprint
 
 from sis_appointments.notify.delivery import calendar_domain
 from sis_appointments.services.accounts import access
@@ -12,10 +11,13 @@ from sis_appointments.services.reports import calendars
 from sis_appointments.web import ID, db
 from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.calendars import CalendarQuery, FeedOut
 
 blp = Blueprint("appointments_api_calendar", __name__, url_prefix="/calendar",
-                description="iCalendar files and the private subscription feed")
+                group="Calendar files",
+                description=("iCalendar (.ics) files of a booking or a calendar, and your "
+                             "private subscription feed"))
 ICS = "text/calendar"
 TEXT = {"type": "string"}
 

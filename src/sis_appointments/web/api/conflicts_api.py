@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.scheduling import conflicts
 from sis_appointments.web import db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.common import INT_MAX, Instant, Span, Strict, Whole
 from sis_appointments.web.api.serialize import bookings_json
 
-blp = Blueprint("appointments_api_conflicts", __name__, url_prefix="/conflicts",
-                description="Conflicts and their resolution (staff)")
+blp = Blueprint("appointments_api_conflicts", __name__, url_prefix="/conflicts", group="Conflicts",
+                description=("Clashes between slots and bookings on the calendars you manage, "
+                             "and resolving them"))
 
 
 class Range(Span):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import Response, current_app, stream_with_context
-from flask_smorest import Blueprint
 
 from sis_appointments.services.reports import exports
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.exports import Range
 
 TEXT = {"type": "string"}
 
-blp = Blueprint("appointments_api_exports", __name__, url_prefix="/exports",
-                description="CSV exports for staff")
+blp = Blueprint("appointments_api_exports", __name__, url_prefix="/exports", group="Exports",
+                description=("CSV files of bookings, slots and attendance on the calendars you "
+                             "manage"))
 
 
 def _export(kind: str, query) -> Response:

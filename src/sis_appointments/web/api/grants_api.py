@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.accounts import grants
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.common import Strict
 
-blp = Blueprint("appointments_api_grants", __name__, url_prefix="/grants",
-                description="Grants on top of the host's roles (admins)")
+blp = Blueprint("appointments_api_grants", __name__, url_prefix="/grants", group="Access grants",
+                description=("Admins only: let a staff member manage another host's calendar, or "
+                             "every calendar"), admins_only=True)
 
 
 class GrantIn(Strict):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments.services.notifications import inbox, preferences
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.inbox import (
     InAppList,
     InAppQuery,
@@ -15,8 +14,9 @@ from sis_appointments.web.api.schemas.inbox import (
     PreferencesIn,
 )
 
-blp = Blueprint("appointments_api_inbox", __name__, url_prefix="/me",
-                description="The caller's notifications and notification preferences")
+blp = Blueprint("appointments_api_inbox", __name__, url_prefix="/me", group="Your notifications",
+                description=("Your in-app notifications, and which events reach you on which "
+                             "channels"))
 
 
 @blp.route("/notifications")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments.services.scheduling import queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.me import MeOut
 from sis_appointments.web.api.serialize import bookings_json
 
-blp = Blueprint("appointments_api_me", __name__, url_prefix="/me",
-                description="The caller")
+blp = Blueprint("appointments_api_me", __name__, url_prefix="/me", group="You",
+                description=("Who you are to the API: your name, roles, time zone and upcoming "
+                             "bookings"))
 
 
 @blp.route("")

@@ -3,16 +3,17 @@ occurrence with scope this, following or all."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from sis_appointments.services.scheduling import series
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.common import INT_MAX, LocalTime, Strict, Whole, _zone
 
-blp = Blueprint("appointments_api_series", __name__, url_prefix="/series",
-                description="Recurring series of slots")
+blp = Blueprint("appointments_api_series", __name__, url_prefix="/series", group="Recurring slots",
+                description=("Slots that repeat (e.g. every Tuesday at 10:00): create a series, "
+                             "change one occurrence or the ones after it"))
 
 
 class SeriesCreate(Strict):

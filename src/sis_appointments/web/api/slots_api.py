@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from sis_appointments.domain.timezones import zone
@@ -11,14 +10,16 @@ from sis_appointments.services.scheduling import booking, queries, slots, waitli
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api import caching, paging
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.bookings import BookingCreate, BookingOut
 from sis_appointments.web.api.schemas.common import Reason, page_of
 from sis_appointments.web.api.schemas.slots import SlotCreate, SlotOut, SlotQuery, SlotUpdate
 from sis_appointments.web.api.schemas.waitlist import WaitlistOut
 from sis_appointments.web.api.serialize import booking_json, slot_json, slot_wire, waitlist_json
 
-blp = Blueprint("appointments_api_slots", __name__, url_prefix="/slots",
-                description="Bookable slots, their bookings and waitlists")
+blp = Blueprint("appointments_api_slots", __name__, url_prefix="/slots", group="Slots",
+                description=("Bookable times on a host's calendar: find, create, change and "
+                             "cancel them; book a slot and manage its waitlist"))
 
 
 SlotPage = page_of("SlotPage", SlotOut)

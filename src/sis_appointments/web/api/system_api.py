@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments import jobs
 from sis_appointments.notify import delivery
 from sis_appointments.services.notifications import outbox
 from sis_appointments.services.platform import settings
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.system import (
     JobOut,
     OutboxOut,
@@ -18,8 +17,9 @@ from sis_appointments.web.api.schemas.system import (
     SettingsOut,
 )
 
-blp = Blueprint("appointments_api_system", __name__, url_prefix="/system",
-                description="Settings, notification delivery and jobs (admins)")
+blp = Blueprint("appointments_api_system", __name__, url_prefix="/system", group="System",
+                description=("Admins only: system settings, notification delivery (retry failed "
+                             "ones) and background jobs"), admins_only=True)
 
 
 @blp.route("/settings")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db
 from sis_appointments.web.api import caching
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.tokens import TokenCreate, TokenOut
 
-blp = Blueprint("appointments_api_tokens", __name__, url_prefix="/tokens",
-                description="Personal API tokens")
+blp = Blueprint("appointments_api_tokens", __name__, url_prefix="/tokens", group="API tokens",
+                description=("Personal API tokens: list, create and revoke your own (an admin "
+                             "lists everyone's)"))
 
 
 @blp.route("")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import request
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from sis_appointments.domain.recurrence import Recurrence
 from sis_appointments.models import AppointmentType
 from sis_appointments.services.scheduling import appointment_types
 from sis_appointments.web import ID, db
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.schemas.appointment_types import (
     OccurrenceOut,
     PreviewIn,
@@ -21,7 +22,9 @@ from sis_appointments.web.api.schemas.appointment_types import (
 )
 
 blp = Blueprint("appointments_api_types", __name__, url_prefix="/appointment-types",
-                description="Appointment types (templates)")
+                group="Appointment types",
+                description=("Kinds of appointment (e.g. advising, 30 minutes): their hosts, "
+                             "rules and defaults, and a preview of a recurrence"))
 
 
 def _expected_version() -> int | None:

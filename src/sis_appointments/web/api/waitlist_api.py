@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from sis_appointments.services.scheduling import waitlist
 from sis_appointments.web import ID, db, permissions
 from sis_appointments.web.api.auth import actor
+from sis_appointments.web.api.groups import Blueprint
 from sis_appointments.web.api.problem import PROBLEM_TYPE
 from sis_appointments.web.api.schemas.bookings import BookingOut
 from sis_appointments.web.api.schemas.common import Problem
@@ -14,7 +13,9 @@ from sis_appointments.web.api.schemas.waitlist import WaitlistOut
 from sis_appointments.web.api.serialize import booking_json, waitlist_json
 
 blp = Blueprint("appointments_api_waitlist", __name__, url_prefix="/waitlist",
-                description="Waitlist places and the seats offered to them")
+                group="Waitlist offers",
+                description=("Answer a seat held for a waitlist place: accept it (it becomes a "
+                             "booking) or decline it"))
 
 NOT_FOUND = ("No such place, or not the caller's (students see only their own; staff "
              "those on calendars they manage)")
