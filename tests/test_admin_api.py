@@ -232,3 +232,25 @@ def test_only_ones_own_tokens_are_listed_and_revoked(client, auth, session, peop
     auth.login("boss")
     html = client.get(PAGE).get_data(as_text=True)
     assert "registrar&#39;s script" in html and "Lee sync" not in html
+
+
+def test_a_token_whose_last_use_cannot_be_written_still_works(client, auth, session, people,
+                                                              monkeypatch, caplog):
+    """Noting the use is a note: a database that refuses the write (locked after the
+    retries) leaves the request answered and says so in the log."""
+    from sqlalchemy.exc import OperationalError
+
+    lee, *_ = people
+    auth.login("lee")
+    made = client.post(CREATE, data={"csrf_token": token(client, PAGE), "name": "Sync"})
+    secret = re.search(r'id="new-token"[^>]*value="(sisappt_[^"]+)"', made.get_data(as_text=True)
+                       ).group(1)
+    auth.logout()
+
+    def locked(*args, **kwargs):
+        raise OperationalError("UPDATE api_tokens", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(tokens.tx, "run", locked)
+    answer = client.get(f"{API}/me", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200 and answer.get_json()["key"] == lee.key
+    assert "last use was not written" in caplog.text

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sis_appointments.contract import SisUser
@@ -19,6 +21,7 @@ PREFIX = "sisappt_"
 SCOPES = ("read", "write")  # read: GET only; write: everything the user may do
 NAME_MAX = 100
 DAYS_DEFAULT, DAYS_MAX = 90, 365
+log = logging.getLogger(__name__)
 USE_NOTED_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often
 
 
@@ -90,5 +93,9 @@ def authenticate(session: Session, secret: str, now: datetime | None = None) -> 
 def _note_use(session: Session, row: ApiToken, now: datetime) -> None:
     """Write the token's last use, unless another request (or worker) just did."""
     stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_NOTED_EVERY)
-    tx.run(session, lambda: session.execute(
-        update(ApiToken).where(ApiToken.id == row.id, stale).values(last_used_at=now)))
+    try:
+        tx.run(session, lambda: session.execute(
+            update(ApiToken).where(ApiToken.id == row.id, stale).values(last_used_at=now)))
+    except DBAPIError as error:  # a note: the request goes on without it
+        session.rollback()
+        log.warning("token %s: its last use was not written (%s)", row.id, error)

@@ -49,8 +49,8 @@ AuditPage = page_of("AuditPage", AuditOut)
 @blp.response(200, AuditPage)
 def list_audit(query):
     """Audit entries, newest first: admins read every entry, other staff those about the
-    slots, series, bookings and waitlists of the calendars they manage. ``since`` is
-    inclusive, ``until`` exclusive."""
+    slots, series, bookings and waitlists of the calendars they manage. `since` is
+    inclusive, `until` exclusive."""
     found = audit.page(db.session(), actor=actor(), entity_type=query.get("entity_type"),
                        entity_id=query.get("entity_id"), actor_key=query.get("actor"),
                        action=query.get("action"), request_id=query.get("request_id"),

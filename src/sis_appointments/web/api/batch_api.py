@@ -88,7 +88,7 @@ class BatchOut(Schema):
 
 def _iso(value):
     """A result with its times as ISO 8601 with their offset, as every other answer gives
-    them (``fields.Raw`` would leave them to Flask's RFC 1123 dates)."""
+    them (`fields.Raw` would leave them to Flask's RFC 1123 dates)."""
     if isinstance(value, dict):
         return {k: _iso(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -100,8 +100,8 @@ def _iso(value):
 @blp.arguments(BatchIn)
 @blp.response(200, BatchOut)
 def run_batch(body):
-    """Run the operations in order. ``all_or_nothing`` (default) applies all or none;
-    ``best_effort`` applies those that succeed. Each gets a report."""
+    """Run the operations in order. `all_or_nothing` (default) applies all or none;
+    `best_effort` applies those that succeed. Each gets a report."""
     parsed, errors = [], {}
     for index, raw in enumerate(body["operations"]):
         kind = OPERATIONS.get(raw.get("op")) if isinstance(raw.get("op"), str) else None

@@ -30,7 +30,7 @@ BookingPage = page_of("BookingPage", BookingOut)
 @blp.arguments(BookingQuery, location="query")
 @blp.response(200, BookingPage)
 def list_bookings(query):
-    """Bookings the caller may see, by slot start, with a ``next`` link per page."""
+    """Bookings the caller may see, by slot start, with a `next` link per page."""
     students, hosts = access.booking_scope(db.session(), actor(), query.get("student"),
                                            query.get("host"))
     found = queries.list_bookings(

@@ -42,7 +42,7 @@ def booking_file(booking_id: int):
 
 
 def user_file(user, start=None, end=None) -> Response:
-    """``user``'s calendar file, kept by the process until the next committed change."""
+    """`user`'s calendar file, kept by the process until the next committed change."""
     def compute() -> bytes:
         return calendars.user_calendar(db.session(), user, site_domain(), start=start, end=end)
 
@@ -55,7 +55,7 @@ def user_file(user, start=None, end=None) -> Response:
 @blp.response(200, TEXT, content_type=ICS)
 def my_calendar(query):
     """The caller's appointments (and, for staff, the slots they host) as one file, from
-    ``start`` (default 60 days ago) to ``end`` (default open)."""
+    `start` (default 60 days ago) to `end` (default open)."""
     return user_file(actor(), query.get("start"), query.get("end"))
 
 
@@ -64,7 +64,7 @@ def my_calendar(query):
 @blp.response(200, TEXT, content_type=ICS)
 def host_calendar(query, host_key: str):
     """The slots a staff member hosts (series with their RRULE), for who manages them, from
-    ``start`` (default 60 days ago) to ``end`` (default open)."""
+    `start` (default 60 days ago) to `end` (default open)."""
     if "\x00" not in host_key:  # checked on every request; the file may come from the cache
         access.require_manage_host(db.session(), actor(), host_key)
 

@@ -39,7 +39,7 @@ def list_grants():
 @blp.arguments(GrantIn)
 @blp.response(201, GrantOut)
 def give_grant(body):
-    """Let ``user`` manage ``target``'s calendar (manage_calendar) or all (manage_all)."""
+    """Let `user` manage `target`'s calendar (manage_calendar) or all (manage_all)."""
     return grants.give(db.session(), actor=actor(), user_key=body["user"],
                        grant=body["grant"], target_key=body.get("target"), known_users=True)
 

@@ -55,7 +55,7 @@ def get_preferences():
 @blp.arguments(PreferencesIn)
 @blp.response(200, Preferences)
 def put_preferences(body):
-    """Change them: ``events`` maps an event to the channels wanted (others are switched
+    """Change them: `events` maps an event to the channels wanted (others are switched
     off); cancellations by staff always reach a student by email."""
     return preferences.update(db.session(), user=actor(), events=body.get("events"),
                               reminder_lead_minutes=body.get("reminder_lead_minutes"))

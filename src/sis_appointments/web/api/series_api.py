@@ -66,7 +66,7 @@ def create_series(body):
 @blp.arguments(SeriesEdit)
 @blp.response(200, EditOut)
 def edit_occurrence(body, slot_id: int):
-    """Edit the series slot ``slot_id``: only it, it and the following ones, or all future
+    """Edit the series slot `slot_id`: only it, it and the following ones, or all future
     ones. Bookings stay with their slots; the conflicts that leaves are returned."""
     scope = body.pop("scope")
     return {"conflicts": series.edit(db.session(), actor=actor(), slot_id=slot_id,

@@ -44,7 +44,7 @@ def _zone_key() -> str:
 @blp.arguments(SlotQuery, location="query")
 @blp.response(200, SlotPage)
 def list_slots(query):
-    """Slots starting in [start, end), earliest first, with a ``next`` link per page.
+    """Slots starting in [start, end), earliest first, with a `next` link per page.
     Answers are cached until the next committed change."""
     tz = _viewer_zone(query.get("tz"))
 
@@ -105,7 +105,7 @@ def cancel_slot(body, slot_id: int):
 @blp.arguments(BookingCreate)
 @blp.response(201, BookingOut)
 def book_slot(body, slot_id: int):
-    """Book a seat: a student for themself; staff for ``student``. A full slot is 409 with
+    """Book a seat: a student for themself; staff for `student`. A full slot is 409 with
     the slot's current state."""
     made = booking.book(db.session(), actor=actor(), slot_id=slot_id,
                         student_key=body.get("student"), reason=body["reason"],

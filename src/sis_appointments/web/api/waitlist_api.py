@@ -19,9 +19,9 @@ blp = Blueprint("appointments_api_waitlist", __name__, url_prefix="/waitlist",
 
 NOT_FOUND = ("No such place, or not the caller's (students see only their own; staff "
              "those on calendars they manage)")
-REFUSED = ("No open offer: ``offer_expired`` (the offer ran out; the seat passes to the "
-           "next student waiting) or ``no_offer`` (still waiting, or the place is closed); "
-           "``state`` has the place's status and offer expiry")
+REFUSED = ("No open offer: `offer_expired` (the offer ran out; the seat passes to the "
+           "next student waiting) or `no_offer` (still waiting, or the place is closed); "
+           "`state` has the place's status and offer expiry")
 
 
 @blp.route(f"/<{ID}:entry_id>/accept", methods=["POST"])
@@ -40,7 +40,7 @@ def accept_offer(entry_id: int):
 @blp.alt_response(404, schema=Problem, description=NOT_FOUND, content_type=PROBLEM_TYPE)
 @blp.alt_response(409, schema=Problem, description=REFUSED, content_type=PROBLEM_TYPE)
 def decline_offer(entry_id: int):
-    """Decline the seat held for this place: the place closes (``left``) and the seat is
+    """Decline the seat held for this place: the place closes (`left`) and the seat is
     offered to the next student waiting."""
     entry = waitlist.decline_offer(db.session(), actor=actor(), entry_id=entry_id)
     return waitlist_json(entry, None)
