@@ -16,9 +16,9 @@ from sis_appointments.models import utcnow
 from sis_appointments.services.accounts import tokens
 from sis_appointments.web import ID, db, permissions, require_valid, submitted
 from sis_appointments.web.admin import bp, page
-from sis_appointments.web.admin_system_forms import NO_NUL, choices
+from sis_appointments.web.admin_system_forms import NO_NUL
 from sis_appointments.web.api import PREFIX, caching, groups
-from sis_appointments.web.forms import ActionForm
+from sis_appointments.web.forms import ActionForm, choices
 
 page("API", "appointments_admin.api_console", order=85,
      endpoint_prefix="appointments_admin.api_token")

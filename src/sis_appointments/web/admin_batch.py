@@ -32,11 +32,11 @@ from sis_appointments.services.scheduling import batch_ops, queries
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_calendar import calendars_of
-from sis_appointments.web.forms import in_window
+from sis_appointments.web.forms import choices, in_window
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
-DAYS = [("0", "Mon"), ("1", "Tue"), ("2", "Wed"), ("3", "Thu"), ("4", "Fri"), ("5", "Sat"),
-        ("6", "Sun")]
+DAYS = choices(dict(zip("0123456", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+                        strict=True)), by_label=False)
 
 page("Batch changes", "appointments_admin.batch", order=45,
      endpoint_prefix="appointments_admin.batch")
@@ -63,7 +63,7 @@ class SelectionForm(FlaskForm):
 
 
 class OperationForm(FlaskForm):
-    op = SelectField("Do this", choices=list(batch_ops.OPERATIONS.items()))
+    op = SelectField("Do this", choices=choices(batch_ops.OPERATIONS, by_label=False))
     reason = TextAreaField("Reason (for cancelling; the students are told)", validators=[
         Optional(), Length(max=1000), NO_NUL])
     capacity = IntegerField("New seats", validators=[Optional(), NumberRange(1, 100_000)])
@@ -71,8 +71,9 @@ class OperationForm(FlaskForm):
     minutes = IntegerField("Minutes (negative: earlier)",
                            validators=[Optional(), NumberRange(-10080, 10080)])
     host = SelectField("New host", validators=[Optional()])
-    mode = SelectField("If a slot is refused", choices=[
-        ("all", "Change nothing (all or nothing)"), ("best", "Change the others (best effort)")])
+    mode = SelectField("If a slot is refused", choices=choices({
+        "all": "Change nothing (all or nothing)", "best": "Change the others (best effort)"},
+        by_label=False))
 
 
 class AbsenceForm(FlaskForm):
@@ -91,8 +92,9 @@ def _context():
 def _selection_form(session, identity, zone) -> SelectionForm:
     form = SelectionForm(request.args)
     hosts = calendars_of(session, identity)
-    form.hosts.choices = list(hosts.items())
-    form.types.choices = [(t.id, t.name) for t in queries.active_types(session)]
+    form.hosts.choices = choices(hosts, by_label=False)
+    form.types.choices = choices({t.id: t.name for t in queries.active_types(session)},
+                                 by_label=False)
     if not request.args:
         today = utcnow().astimezone(zone).date()
         form.first.data, form.last.data = today, today + timedelta(days=6)
@@ -139,7 +141,7 @@ def batch():
     selection = _selection_form(session, identity, zone)
     operation = OperationForm(formdata=request.form if request.method == "POST" else None)
     hosts = calendars_of(session, identity)
-    operation.host.choices = [("", "Choose…"), *hosts.items()]
+    operation.host.choices = choices(hosts, "Choose…", by_label=False)
     found, error = [], None
     if request.method == "GET" and request.args and selection.validate():
         try:
@@ -192,7 +194,7 @@ def absence():
     identity, session, zone = _context()
     form = AbsenceForm()
     hosts = calendars_of(session, identity)
-    form.host.choices = list(hosts.items())
+    form.host.choices = choices(hosts, by_label=False)
     if request.method == "GET":
         today = utcnow().astimezone(zone).date()
         form.first.data = form.last.data = today

@@ -36,13 +36,20 @@ from sis_appointments.services.scheduling import (
 )
 from sis_appointments.web import db, permissions
 from sis_appointments.web.admin import bp, page
-from sis_appointments.web.forms import EARLIEST_YEAR, LATEST_YEAR, in_window, query_day, query_id
+from sis_appointments.web.forms import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    choices,
+    in_window,
+    query_day,
+    query_id,
+)
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
-WEEKDAYS = [("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Thursday"),
-            ("FR", "Friday"), ("SA", "Saturday"), ("SU", "Sunday")]
-REPEATS = [("none", "Once"), ("daily", "Every day"), ("weekly", "Every week on the days below"),
-           ("monthly", "Every month on the same day")]
+WEEKDAYS = choices({"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
+                    "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}, by_label=False)
+REPEATS = choices({"none": "Once", "daily": "Every day", "weekly": "Every week on the days below",
+                   "monthly": "Every month on the same day"}, by_label=False)
 # Rules staff may override with a reason (services.scheduling.eligibility).
 page("Calendar", "appointments_admin.calendar", order=15,
      endpoint_prefix="appointments_admin.calendar")
@@ -200,8 +207,9 @@ def calendar_events():
 def _availability_form(identity, session, zone) -> AvailabilityForm:
     form = AvailabilityForm()
     hosts = calendars_of(session, identity)
-    form.host.choices = list(hosts.items())
-    form.type_id.choices = [(t.id, t.name) for t in queries.active_types(session)]
+    form.host.choices = choices(hosts, by_label=False)
+    form.type_id.choices = choices({t.id: t.name for t in queries.active_types(session)},
+                                   by_label=False)
     if request.method == "GET":  # prefilled from a range selected in the calendar
         start, end = wall_clock(request.args.get("start")), wall_clock(request.args.get("end"))
         if start and end and end > start:
@@ -221,8 +229,8 @@ def _rrule(form: AvailabilityForm) -> str | None:
         return None
     parts = [f"FREQ={kind.upper()}"]
     if kind == "weekly":
-        days = form.weekdays.data or [WEEKDAYS[form.day.data.weekday()][0]]
-        parts.append("BYDAY=" + ",".join(d for d, _ in WEEKDAYS if d in days))
+        days = form.weekdays.data or [WEEKDAYS[form.day.data.weekday()].value]
+        parts.append("BYDAY=" + ",".join(d.value for d in WEEKDAYS if d.value in days))
     if form.count.data:
         parts.append(f"COUNT={form.count.data}")
     elif form.until.data:

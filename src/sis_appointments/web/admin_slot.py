@@ -26,10 +26,10 @@ from sis_appointments.services.scheduling import booking, eligibility, slots, st
 from sis_appointments.web import ID, permissions, require_valid
 from sis_appointments.web.admin import bp
 from sis_appointments.web.admin_calendar import NO_NUL, context, guarded, instant, wall_clock
-from sis_appointments.web.forms import in_window
+from sis_appointments.web.forms import choices, in_window
 
-SCOPES = [("this", "Only this one"), ("following", "This one and the ones after it"),
-          ("all", "All future ones")]
+SCOPES = choices({"this": "Only this one", "following": "This one and the ones after it",
+                  "all": "All future ones"}, by_label=False)
 ATTENDANCE_WORDS = {"attended": "Attended", "no_show": "No-show", "excused": "Excused",
                     "confirmed": "Not marked"}
 
@@ -60,7 +60,7 @@ class CancelSlotForm(FlaskForm):
 
 
 class AttendanceForm(FlaskForm):
-    status = SelectField("Attendance", choices=list(ATTENDANCE_WORDS.items()))
+    status = SelectField("Attendance", choices=choices(ATTENDANCE_WORDS, by_label=False))
 
 
 def _refused(error: SchedulingError, back: str):

@@ -18,12 +18,11 @@ from sis_appointments.web.admin_system_forms import (
     AuditFilterForm,
     GrantForm,
     channel_columns,
-    choices,
     settings_form,
     settings_values,
 )
 from sis_appointments.web.api import paging
-from sis_appointments.web.forms import ActionForm
+from sis_appointments.web.forms import ActionForm, choices
 
 page("Roles and permissions", "appointments_admin.roles", roles=("admin",), order=70,
      endpoint_prefix="appointments_admin.grant")

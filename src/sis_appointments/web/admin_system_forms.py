@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from sis_appointments.services.platform import settings
 from sis_appointments.services.platform.audit_view import ACTION_WORDS, ENTITY_WORDS
-from sis_appointments.web.forms import in_window
+from sis_appointments.web.forms import choices, in_window
 
 NO_NUL = Regexp(r"^[^\x00]*$", message="must not contain NUL characters")
 ROLE_GRID = (("student", "notify_student"), ("staff", "notify_staff"))
-
-
-def choices(words: dict[str, str], empty: str | None = None,
-            by_label: bool = True) -> list[SelectChoice]:
-    """Options of a select: ``words`` maps values to labels; ``empty`` labels a blank one."""
-    items = sorted(words.items(), key=lambda item: item[1]) if by_label else words.items()
-    return ([SelectChoice("", empty)] if empty else []) + [
-        SelectChoice(value, label) for value, label in items]
 
 
 class AuditFilterForm(FlaskForm):

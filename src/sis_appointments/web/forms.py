@@ -7,10 +7,19 @@ from datetime import date
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # as the API's (web/api/schemas/common.py)
+
+
+def choices(words: dict, empty: str | None = None, by_label: bool = True) -> list[SelectChoice]:
+    """Options of a select: ``words`` maps values to labels (sorted by label unless
+    ``by_label`` is false: then in their order); ``empty`` labels a blank first one."""
+    items = sorted(words.items(), key=lambda item: item[1]) if by_label else words.items()
+    return ([SelectChoice("", empty)] if empty else []) + [
+        SelectChoice(value, label) for value, label in items]
 
 
 def in_window(form, field) -> None:

@@ -13,6 +13,7 @@ from sis_appointments.web.forms import (
     REMINDER_CHOICES,
     ActionForm,
     PreferencesForm,
+    choices,
     lead_words,
 )
 
@@ -91,7 +92,8 @@ def _grid_form(view):
                 default=channel in view["events"][event]))
     form = Grid()
     minutes = sorted(set(REMINDER_CHOICES) | set(view["reminder_lead_minutes"]), reverse=True)
-    form.lead_times.choices = [(m, f"{lead_words(m)} before") for m in minutes]
+    form.lead_times.choices = choices({m: f"{lead_words(m)} before" for m in minutes},
+                                      by_label=False)
     return form
 
 
@@ -102,7 +104,7 @@ def edit_preferences():
     session = db.session()
     view = preferences.view(session, identity)
     form = _grid_form(view)
-    offered = {value for value, _label in form.lead_times.choices}
+    offered = {choice.value for choice in form.lead_times.choices}
     if request.method == "GET":
         form.lead_times.data = list(view["reminder_lead_minutes"])
     elif form.validate_on_submit():
