@@ -6,6 +6,7 @@ and moving a slot through a confirmation that names the students who will be tol
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -354,3 +355,61 @@ def test_the_event_feed_costs_the_same_whatever_the_week_holds(app, client, auth
     assert len(events) == slots_in_week + 2
     plugin = [s for s in seen if "appt_" in s]
     assert len(plugin) <= 4, plugin  # grants, slots (with waitlist counts), types
+
+
+def _calendar_data(page: str) -> dict:
+    found = re.search(r'<script type="application/json" id="appt-staff-calendar-data">(.*?)'
+                      r"</script>", page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_with_several_calendars_each_slot_says_whose_and_where(client, auth, office,
+                                                               create_slot):
+    """Parallel slots of different people look alike but for the host and the place: the
+    week list (no JavaScript) says both, and the calendar's script is told to show hosts."""
+    lee, kim, ana, advising, lees, kims = office
+    create_slot(start=at(1, 10), host_key=kim.key, type=advising, location="Room 7")
+    auth.login("lee")
+    assert _calendar_data(week(client))["many"] is False  # one calendar: no need to say
+    auth.logout()
+    auth.login("boss")
+    page = week(client)
+    rows = re.findall(r'<li data-slot-id="\d+">(.*?)</li>', page, re.S)
+    lines = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+    assert lines == [
+        "10:00 &ndash;10:30 Academic advising (Dr Lee) , Room 101 , 0 of 2 booked",
+        "10:00 &ndash;10:30 Academic advising (Dr Kim) , Room 7 , 0 of 1 booked",
+        "11:00 &ndash;11:30 Academic advising (Dr Kim) , Room 101 , 0 of 1 booked"]
+    assert _calendar_data(page)["many"] is True
+    one = week(client, host=kim.key)  # one person's calendar: the host goes without saying
+    assert "(Dr Kim)" not in one and "Room 7" in one
+    assert _calendar_data(one)["many"] is False
+
+
+def test_an_empty_week_says_so_and_leads_to_adding_availability(client, auth, office):
+    lee, kim, ana, advising, lees, kims = office
+    later = (next_monday() + timedelta(days=21)).isoformat()
+    auth.login("boss")
+    page = week(client, week=later)
+    add = f'<a href="{CAL}/add">Add availability</a>'
+    # the week list (no JavaScript), and the calendar's words for an empty range
+    assert f"No slots this week on these calendars. {add}" in page
+    assert ('<p class="appt-empty" id="appt-staff-calendar-empty" hidden>No slots in this '
+            f"range on these calendars. {add}</p>") in page
+    one = week(client, week=later, host=lee.key)
+    assert (f'No slots this week on this calendar. <a href="{CAL}/add?host={lee.key}">'
+            "Add availability</a>") in one
+    auth.logout()
+    auth.login("lee")  # their own calendar only
+    assert f"No slots this week on this calendar. {add}" in week(client, week=later)
+
+
+def test_the_calendars_tips_are_one_for_pointers_and_one_for_lists(client, auth, office):
+    """The script shows the tip that fits the view: selecting and dragging only where they
+    work (a grid with a pointer), choosing a slot everywhere."""
+    auth.login("lee")
+    page = week(client)
+    assert re.search(r'<p class="appt-hint" data-appt-hint="pointer">Select a time[^<]*drag',
+                     page)
+    assert ('<p class="appt-hint" data-appt-hint="choose" hidden>Choose a slot for its '
+            "bookings, waitlist and changes.</p>") in page

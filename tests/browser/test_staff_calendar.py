@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from browser.conftest import FIXED_NOW
 from browser.harness import assert_no_axe_violations, assert_no_horizontal_scroll
@@ -208,3 +208,127 @@ def test_a_booked_slot_dragged_tells_its_student_in_the_app_and_by_email(open_pa
                    if "Your appointment changed" in m["Subject"]]
         assert len(changed) == 1
         assert "Was" in changed[0].get_body(("plain",)).get_content()
+
+
+# -- several people's calendars at once (an admin's "All calendars")
+
+PARALLEL_WEEK = "2027-06-07"  # past the seeded series: only the slots made here
+CHOOSE = "Choose a slot for its bookings, waitlist and changes."
+
+
+def _parallel_slots(server, name: str) -> list[tuple[int, str, str]]:
+    """Three slots of a new type ``name`` at the same time (Tuesday 8 June 2027, 10:00 New
+    York) on the calendars of advisor, staff01 and staff02, each in its own room: (slot id,
+    host's name, room) each."""
+    from demo_sis.extensions import db
+    from demo_sis.models import User
+
+    people = ("advisor", "staff01", "staff02")
+    keys = [server.user_key(username) for username in people]
+    with server.app.app_context():
+        names = [db.session.get(User, int(key)).name for key in keys]
+    start = datetime(2027, 6, 8, 14, 0, tzinfo=UTC)
+    made = []
+    with server.session() as session:
+        kind = AppointmentType(name=name, duration_minutes=30, timezone="America/New_York",
+                               location="Room 4", colour="#2f6f3e")
+        kind.hosts = [TypeHost(host_key=key) for key in keys]
+        for number, key in enumerate(keys, start=1):
+            slot = Slot(type=kind, host_key=key, start_utc=start, location=f"Room 1{number}",
+                        end_utc=start + timedelta(minutes=30), timezone="America/New_York",
+                        capacity=3)
+            session.add(slot)
+            made.append(slot)
+        session.commit()
+        found = [(slot.id, names[i], f"Room 1{i + 1}") for i, slot in enumerate(made)]
+    server.app.extensions["sis_appointments"].cache.bump("slots")
+    return found
+
+
+def _uncovered(page: Page, element) -> bool:
+    """Whether the middle of ``element`` is ``element`` (or inside it), not something on top."""
+    return element.evaluate("""(el) => { const r = el.getBoundingClientRect();
+        const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return el.contains(top); }""")
+
+
+def test_with_all_calendars_each_slot_says_whose_it_is(open_page, sis_server):
+    """Parallel slots of three people: the week shows the first with its host and the others
+    behind "+2", which opens them; each slot's tooltip says it all; focused, a slot shows
+    whole and on top; the list says host and place on every row; the tips fit the view."""
+    (first, first_host, first_room), *others = _parallel_slots(sis_server, "Parallel")
+    page = open_page("admin", path=f"{CAL}?week={PARALLEL_WEEK}")
+    event = _event(page, first)
+    expect(event.locator(".appt-event-host")).to_have_text(first_host)
+    expect(event.locator(".appt-event-host")).to_be_visible()
+    expect(event.locator(".appt-event-text")).to_have_attribute(
+        "title", f"10:00–10:30 · {first_host} · Parallel · {first_room} · 0 of 3 booked")
+    expect(event).to_have_accessible_name(re.compile(
+        rf"^Tuesday 8 June, 10:00 to 10:30 ?, {first_host} ?, Parallel ?, {first_room} ?, "
+        r"0 of 3 booked$"))
+    expect(page.get_by_text("drag a slot to move it")).to_be_visible()
+    choose = page.get_by_text(CHOOSE, exact=True)  # the list's tip
+    expect(choose).to_be_hidden()
+    assert_no_axe_violations(page, "staff calendar, all calendars, week")
+
+    more = page.get_by_role("button", name="+2 more slots")
+    more.focus()
+    page.keyboard.press("Enter")
+    popover = page.locator(".fc-popover")
+    for _, host, _ in others:
+        expect(popover.locator(".appt-event-host", has_text=host)).to_be_visible()
+    assert_no_axe_violations(page, "staff calendar, all calendars, the +2 popover")
+    page.keyboard.press("Escape")
+    expect(popover).to_have_count(0)
+
+    _tab_to(page, event)  # the keyboard reaches it; focused, it is whole and on top
+    expect(event).to_be_focused()
+    assert _uncovered(page, event)
+    assert event.locator(".appt-seats-long").bounding_box()["width"] > 30  # not "0/3"
+
+    page.locator(".fc-listWeek-button").click()
+    rows = page.locator(".fc-list-event")
+    expect(rows).to_have_count(3)
+    for (_, host, room), row in zip([(first, first_host, first_room), *others],
+                                    rows.all(), strict=True):
+        expect(row).to_contain_text(host)
+        expect(row.locator(".appt-event-place")).to_have_text(room)
+    expect(page.get_by_text("drag a slot to move it")).to_be_hidden()
+    expect(choose).to_be_visible()
+    page.locator(".fc-timeGridWeek-button").click()
+    expect(page.get_by_text("drag a slot to move it")).to_be_visible()
+
+    phone = open_page("admin", "phone", path=f"{CAL}?week={PARALLEL_WEEK}")
+    rows = phone.locator(".fc-list-event")
+    expect(rows).to_have_count(3)
+    for (_, host, room), row in zip([(first, first_host, first_room), *others],
+                                    rows.all(), strict=True):
+        expect(row.locator(".appt-event-host")).to_have_text(host)
+        expect(row.locator(".appt-event-place")).to_have_text(room)
+    expect(phone.get_by_text("drag a slot to move it")).to_be_hidden()
+    assert_no_axe_violations(phone, "staff calendar, all calendars, phone")
+    assert_no_horizontal_scroll(phone, 320)
+
+
+def test_an_empty_range_says_so_and_leads_to_adding_availability(open_page, sis_server):
+    empty_week = "2027-08-02"
+    page = open_page("advisor", path=f"{CAL}?week={empty_week}")
+    words = "No slots in this range on this calendar."
+    expect(page.locator("#appt-staff-calendar-empty")).to_be_visible()
+    expect(page.locator("#appt-staff-calendar-empty")).to_contain_text(words)
+    page.locator(".fc-next-button").click()  # another empty week: still said
+    expect(page.locator("#appt-staff-calendar-empty")).to_be_visible()
+    page.locator(".fc-listWeek-button").click()
+    empty = page.locator(".fc-list-empty")
+    expect(empty).to_contain_text(words)
+    expect(empty).not_to_contain_text("No events to display")
+    expect(page.locator("#appt-staff-calendar-empty")).to_be_hidden()  # said once
+    assert_no_axe_violations(page, "staff calendar, an empty list")
+    _tab_to(page, empty.get_by_role("link", name="Add availability"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Add availability")).to_be_visible()
+
+    slot_id = _advisor_slot(sis_server, "Not empty", hours=30)
+    page.goto(CAL)  # a week with slots says nothing of the kind
+    expect(_event(page, slot_id)).to_be_visible()
+    expect(page.locator("#appt-staff-calendar-empty")).to_be_hidden()

@@ -153,16 +153,17 @@ def calendar():
     types = queries.active_types(session)
     days = [(day, list(found)) for day, found in groupby(
         rows, key=lambda row: row[0].start_utc.astimezone(zone).date())]
+    many = not host and len(hosts) > 1  # several people's slots: each says whose it is
     data = {"feed": url_for("appointments_admin.calendar_events", host=host or None,
                             type=type_id),
             "slot": url_for("appointments_admin.calendar_slot", slot_id=0),
             "add": url_for("appointments_admin.calendar_add"),
             "move": url_for("appointments_admin.calendar_move", slot_id=0),
-            "week": start.isoformat(), "zone": zone.key, "host": host}
+            "week": start.isoformat(), "zone": zone.key, "host": host, "many": many}
     rooms = " ".join(live_rooms([host] if host else list(hosts), types))
     return render_template(
         "appointments/admin/calendar.html", days=days, hosts=hosts, host=host, types=types,
-        type_id=type_id, week=start, zone=zone, data=data, rooms=rooms,
+        type_id=type_id, week=start, zone=zone, data=data, rooms=rooms, many=many,
         types_by_id={t.id: t for t in types}, timedelta_week=timedelta(days=7))
 
 

@@ -10,9 +10,11 @@ const holder = document.getElementById("appt-staff-calendar");
 const view = document.getElementById("appt-staff-calendar-view");
 const week = document.getElementById("appt-staff-week");
 const views = document.querySelector("[data-appt-views]");
+const empty = document.getElementById("appt-staff-calendar-empty");
 const data = JSON.parse(document.getElementById("appt-staff-calendar-data")?.textContent
   || "null");
 let calendar = null;
+let fetching = false;
 
 function announce(words) {
   document.dispatchEvent(new CustomEvent("appt:announce", { detail: words }));
@@ -27,6 +29,7 @@ function url(template, id, params) {
 }
 
 const plain = (date) => date.toISOString().slice(0, 19); // the wall clock FullCalendar holds
+const time = (date) => date.toISOString().slice(11, 16);
 
 function seats(props) {
   return `${props.booked} of ${props.capacity} booked`
@@ -40,24 +43,80 @@ function span(text, className) {
   return element;
 }
 
-// "Tuesday 8 December, 10:00 to 10:30, Advising, Dr Lee, 2 of 3 booked, 1 waiting"
+// The words of a slot, read out as the event's name: "Tuesday 8 December, 10:00 to 10:30,
+// Advising, Dr Lee, Room 4, 2 of 3 booked, 1 waiting" (with several people's calendars
+// shown the host comes before the type: it is what tells parallel slots apart). In a grid
+// the time shows its start and the seats "2/3" where the event is narrow (container
+// queries in appointments.css); the rest is there for screen readers and shows when the
+// event is hovered or focused. A list row shows the host (several calendars), the type and
+// the place, then the seats: what tells apart two rows at the same time.
 function content(event, list) {
   const p = event.extendedProps;
   const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
     month: "long", timeZone: "UTC" }).format(event.start);
-  const time = (d) => d.toISOString().slice(11, 16);
   const frame = span("", "appt-event-text");
-  // (list views show the time in a column of their own)
-  const when = `${time(event.start)} to ${time(event.end || event.start)}`;
-  frame.append(span(`${day}, `, "appt-sr"),
-    span(when, list ? "appt-sr" : "appt-event-time"),
-    span(", ", "appt-sr"), span(event.title, "appt-event-title"),
-    span(`, ${p.host}`, "appt-sr"),
-    span(` ${seats(p)}`, "appt-event-seats"));
+  const when = span(time(event.start), list ? "appt-sr" : "appt-event-time");
+  when.append(span(` to ${time(event.end || event.start)}`, "appt-event-end"));
+  const host = data.many ? [span(p.host, "appt-event-host"), span(", ", "appt-sr")] : [];
+  frame.append(span(`${day}, `, "appt-sr"), when, span(", ", "appt-sr"), ...host,
+    span(event.title, "appt-event-title"));
+  if (!data.many) frame.append(span(`, ${p.host}`, "appt-sr"));
+  if (p.place) frame.append(span(", ", "appt-sr"), span(p.place, list ? "appt-event-place"
+    : "appt-sr"));
+  const count = span(list ? ` ${seats(p)}` : "", "appt-event-seats");
+  if (!list) { // both forms; the stylesheet shows the one that fits
+    const short = span(`${p.booked}/${p.capacity}${p.waiting ? ` +${p.waiting}` : ""}`,
+      "appt-seats-short");
+    short.setAttribute("aria-hidden", "true");
+    count.append(span(` ${seats(p)}`, "appt-seats-long"), short);
+  }
+  frame.append(span(",", "appt-sr"), count);
+  if (!list) frame.title = summary(event); // the pointer's tooltip (kept current on updates)
   return frame;
 }
 
+// "Advising" or, with several calendars shown, "Advising (Dr Lee)".
+const named = (event) => event.title + (data.many ? ` (${event.extendedProps.host})` : "");
+
+// The whole slot in one line, for the pointer's tooltip in a grid.
+function summary(event) {
+  const p = event.extendedProps;
+  return [`${time(event.start)}–${time(event.end || event.start)}`, data.many ? p.host : "",
+    event.title, p.place, seats(p)].filter(Boolean).join(" · ");
+}
+
+function showHints(list) {
+  // Selecting and dragging work in the grids with a pointer (not on a phone, not in a list).
+  const pointer = !list && calendar.getOption("editable");
+  for (const hint of view.querySelectorAll("[data-appt-hint]")) {
+    hint.hidden = (hint.dataset.apptHint === "pointer") !== pointer;
+  }
+}
+
+function showEmpty() {
+  // A list says it in its own body (noEventsContent); a grid's empty range, above it.
+  const range = calendar.view;
+  const any = calendar.getEvents().some((event) => event.start < range.activeEnd
+    && (event.end || event.start) > range.activeStart);
+  empty.hidden = fetching || any || range.type.startsWith("list");
+}
+
+function emptyWords() {
+  const words = empty.cloneNode(true);
+  words.removeAttribute("id");
+  words.hidden = false;
+  return words;
+}
+
+// How many parallel slots a grid of ``days`` columns shows side by side (1 to 8).
+function stack(days) {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const column = (holder.clientWidth - 4 * rem) / days; // less the hours' axis
+  return Math.max(1, Math.min(8, Math.floor(column / (7 * rem))));
+}
+
 function render() {
+  holder.classList.toggle("appt-many", Boolean(data.many));
   const phone = !window.matchMedia("(min-width: 48rem)").matches;
   calendar = new window.FullCalendar.Calendar(holder, {
     initialView: phone ? "listWeek" : "timeGridWeek",
@@ -78,6 +137,22 @@ function render() {
     contentHeight: phone ? "auto" : 640,
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+    // Parallel slots (several people's calendars) sit side by side, not on top of one
+    // another, as many as a column has room for at about 7rem each; the rest are behind
+    // "+N" (a popover of them all). A week's column holds one, a day's several.
+    slotEventOverlap: false,
+    views: {
+      timeGridWeek: { eventMaxStack: stack(7) },
+      timeGridDay: { eventMaxStack: stack(1) },
+      dayGridMonth: { dayMaxEvents: 3 },
+    },
+    moreLinkContent: (arg) => ({ domNodes: [span(`+${arg.num}`),
+      span(` more slot${arg.num === 1 ? "" : "s"}`, "appt-sr")] }),
+    // FullCalendar's "+N" is an <a> without href that opens a popover (aria-expanded):
+    // a button, to assistive technology.
+    moreLinkDidMount: (arg) => arg.el.setAttribute("role", "button"),
+    moreLinkHint: (num) => `${num} more slot${num === 1 ? "" : "s"}: show them all`,
+    noEventsContent: () => ({ domNodes: [emptyWords()] }),
     selectable: !phone,
     selectMirror: true,
     editable: !phone,
@@ -85,12 +160,21 @@ function render() {
     events: data.feed,
     eventContent: (info) => ({ domNodes: [content(info.event,
       info.view.type.startsWith("list"))] }),
-    datesSet() {
+    // Whether a range is empty is known once its events are in (they land in the store
+    // after "loading" ends, hence the turn of the event loop).
+    loading(busy) {
+      fetching = busy;
+      if (!busy) setTimeout(showEmpty);
+    },
+    eventsSet: () => calendar && showEmpty(),
+    datesSet(info) {
       // The toolbar's arrow icons are drawn by CSS; the buttons carry their names.
       for (const icon of holder.querySelectorAll(".fc-icon")) {
         icon.removeAttribute("role");
         icon.setAttribute("aria-hidden", "true");
       }
+      showHints(info.view.type.startsWith("list"));
+      setTimeout(showEmpty); // after "loading" says whether the new range is being fetched
     },
     eventClick(info) {
       info.jsEvent.preventDefault();
@@ -141,8 +225,9 @@ document.addEventListener("appt:slot.availability", (message) => {
   if (!event) return;
   const { remaining, capacity, waitlist_length: waiting, status } = message.detail;
   if (status && status !== "open") {
-    announce(`${event.title} at ${event.start.toISOString().slice(11, 16)} is no longer open.`);
+    announce(`${named(event)} at ${time(event.start)} is no longer open.`);
     event.remove();
+    showEmpty();
     return;
   }
   const booked = capacity - remaining;
@@ -153,7 +238,7 @@ document.addEventListener("appt:slot.availability", (message) => {
     event.setExtendedProp("waiting", waiting);
   });
   if (booked !== before) {
-    announce(`${event.title} at ${event.start.toISOString().slice(11, 16)}: `
+    announce(`${named(event)} at ${time(event.start)}: `
       + `${seats(event.extendedProps)}.`);
   }
 });
