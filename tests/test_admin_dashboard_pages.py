@@ -416,6 +416,7 @@ def test_conflicts_page_lists_and_resolves(client, auth, session, people, create
     assert unsaid.status_code == 422  # a slot is not cancelled without a word to its students
     assert "Say why the slot is cancelled: its students are told." in unsaid.get_data(
         as_text=True)
+    assert 'aria-current="page">Conflicts</a>' in unsaid.get_data(as_text=True)  # still here
     session.expire_all()
     assert session.get(Slot, free.id).status == "open"
     others = client.post(HOME + "conflicts/resolve", data={

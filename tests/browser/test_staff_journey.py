@@ -105,7 +105,7 @@ def add_a_weekly_series(advisor: Page, server) -> list[int]:
     """2. From the Calendar page, a weekly series over the DST change: preview, then save."""
     advisor.get_by_role("link", name="Calendar", exact=True).first.click()
     expect(advisor.get_by_role("heading", level=1)).to_have_text("Calendar")
-    advisor.get_by_role("link", name="Add availability").click()
+    advisor.get_by_role("link", name="Add availability").first.click()  # the toolbar's
     advisor.get_by_label("Appointment type").select_option(label=TYPE)
     advisor.get_by_label("Date").fill(SERIES_FIRST)
     advisor.get_by_label("From").fill("07:00")

@@ -20,7 +20,8 @@ from sis_appointments.web.admin import bp, page
 from sis_appointments.web.admin_calendar import live_rooms
 from sis_appointments.web.forms import query_day
 
-page("Conflicts", "appointments_admin.conflicts", order=40)
+page("Conflicts", "appointments_admin.conflicts", order=40,
+     endpoint_prefix="appointments_admin.conflicts")
 
 DEFAULT_DAYS = 30
 KIND_LABELS = {"host_overlap": "A host's slots overlap",
@@ -90,7 +91,7 @@ def _render(refused: dict | None = None, status: int = 200):
     ), status
 
 
-@bp.post("/conflicts/resolve")
+@bp.post("/conflicts/resolve", endpoint="conflicts_resolve")
 @permissions.require_roles("staff", "admin")
 def resolve_conflict():
     """Resolve one conflict; a refusal is said at that conflict (the page again, 422), a
