@@ -113,12 +113,17 @@ def booking_event(booking: Booking, domain: str, summary: str, description: str 
 
 def booking_file(booking: Booking, domain: str, summary: str, description: str = "", *,
                  organizer: tuple[str, str] | None = None,
-                 attendee: tuple[str, str] | None = None) -> tuple[bytes, str]:
-    """The .ics of one booking and its METHOD: REQUEST while it stands, CANCEL once not;
-    with the ``organizer`` and ``attendee`` (name, address) an invitation names (RFC 5546):
-    the staff member (or the sender) and the student, who has accepted by booking."""
+                 attendee: tuple[str, str] | None = None,
+                 invitation: bool = True) -> tuple[bytes, str]:
+    """The .ics of one booking and its METHOD. As an ``invitation`` (the one an email
+    carries): REQUEST while it stands, CANCEL once not, with the ``organizer`` and
+    ``attendee`` (name, address) it names (RFC 5546): the staff member (or the sender) and
+    the student, who has accepted by booking. Otherwise (a file the student downloads to add
+    to their calendar): PUBLISH, an event to keep, which programs import without asking who
+    invited them."""
     event = booking_event(booking, domain, summary, description)
-    method = "CANCEL" if event["status"] == "CANCELLED" else "REQUEST"
+    method = "PUBLISH" if not invitation else (
+        "CANCEL" if event["status"] == "CANCELLED" else "REQUEST")
     if organizer:
         event.add("organizer", vCalAddress(f"mailto:{organizer[1]}"),
                   parameters={"CN": organizer[0]})

@@ -99,7 +99,9 @@ def test_the_private_feed_url_works_without_login_until_renewed_or_revoked(
     assert student.delete("/calendar/feed").status_code == 204
     assert anonymous.get(second).status_code == 404
     one = student.get(f"/calendar/bookings/{booking['id']}")
-    assert one.mimetype == "text/calendar" and "METHOD:REQUEST" in one.get_data(as_text=True)
+    assert one.mimetype == "text/calendar"  # an event to add, not an invitation to answer
+    assert "METHOD:PUBLISH" in one.get_data(as_text=True)
+    assert "ORGANIZER" not in one.get_data(as_text=True)
     assert make_caller().get(f"/calendar/bookings/{booking['id']}").status_code == 404
 
 

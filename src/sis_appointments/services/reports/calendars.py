@@ -26,7 +26,8 @@ def _booking_summary(session: Session, booking: Booking) -> str:
 def booking_file(session: Session, *, actor: SisUser, booking_id: int, domain: str) -> bytes:
     """The .ics of one booking, for its student or whoever manages the calendar."""
     booking = access.visible_booking(session, actor, booking_id)
-    return ical.booking_file(booking, domain, _booking_summary(session, booking))[0]
+    return ical.booking_file(booking, domain, _booking_summary(session, booking),
+                             invitation=False)[0]
 
 
 def _within(since: datetime, until: datetime | None) -> list:
