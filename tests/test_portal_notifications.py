@@ -90,9 +90,13 @@ def test_settings_are_saved_and_bad_lead_times_change_nothing(client, auth, sess
     csrf = token(client, "/appointments/me/preferences")
     bad = client.post("/appointments/me/preferences", data={
         "csrf_token": csrf, "lead_times": "1", "booking_created__inapp": "y"})
-    assert bad.status_code == 200 and (
-        'role="alert">Choose reminder times from the list; nothing was saved.'
-        in bad.get_data(as_text=True))
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)  # said at the top, where the page opens, and in place
+    heading = page.index("<h1>Notification preferences</h1>")
+    alert = page.index('role="alert">Choose reminder times from the list; nothing was saved.')
+    assert heading < alert < page.index("<table")
+    assert 'href="#appt-reminders">Change the reminder times</a>' in page
+    assert '<p id="lead-error" class="appt-field-error">Choose reminder times' in page
     many = client.post("/appointments/me/preferences", data={
         "csrf_token": csrf, "lead_times": ["10080", "2880", "1440", "180", "60", "30"]})
     assert "Choose at most 5 reminder times" in many.get_data(as_text=True)

@@ -133,7 +133,8 @@ def edit_preferences():
                            feed_form=ActionForm(), channel_label=channel_label,
                            event_label=event_label,
                            has_feed=inbox.has_feed_token(session, identity.key),
-                           is_student=identity.has_role("student"))
+                           is_student=identity.has_role("student")), \
+        422 if form.lead_times.errors else 200
 
 
 class _NotSaved(Exception):
