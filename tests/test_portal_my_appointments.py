@@ -142,6 +142,32 @@ def test_rescheduling_lists_the_same_type_and_moves_the_booking(
     assert client.post(url, data={"slot": target.id}).status_code == 400  # no CSRF token
 
 
+def test_moving_closes_when_free_cancellation_ends_for_students_not_staff(
+        app, client, auth, session, world, create_booking):
+    """Moving frees the seat as late as cancelling: past the cutoff (24 hours here) the page
+    says so and offers keeping or cancelling; the service refuses a student's move; staff
+    may still move it."""
+    lee, ana, ben, advising, slot = world
+    soon, later = create_booking(ana.key, slot(13)), slot(72)
+    url = f"/appointments/bookings/{soon.id}/reschedule"
+    auth.login("ana")
+    page = client.get(url).get_data(as_text=True)
+    assert "It is too late to move this appointment" in page
+    assert "moved or cancelled without penalty until 1 day before they start" in page
+    assert f'value="{later.id}"' not in page  # no times offered
+    assert f'href="/appointments/bookings/{soon.id}/cancel">Cancel it</a>' in page
+    refused = client.post(url, data={"csrf_token": token(client, url), "slot": later.id},
+                          follow_redirects=True)
+    assert "too late to move this appointment: changes close 1 day before it starts" in \
+        refused.get_data(as_text=True)
+    session.rollback()
+    assert session.get(Booking, soon.id).slot_id != later.id
+    with app.app_context():
+        moved = booking.reschedule(session, actor=as_user(lee), booking_id=soon.id,
+                                   target_slot_id=later.id)
+    assert moved.slot_id == later.id
+
+
 @pytest.fixture
 def offer(app, session, world, create_type, create_slot):
     """ana holds an offered seat (offer mode, 30 minutes) that ben's cancellation freed."""

@@ -77,6 +77,16 @@ def is_late_cancellation(policy: Policy, now: datetime, slot_start: datetime) ->
     return slot_start - now < policy.cancel_cutoff
 
 
+def check_move(policy: Policy, now: datetime, slot_start: datetime) -> None:
+    """Refuse a student's move of an appointment once free cancellation has ended: moving
+    frees its seat as late as cancelling would."""
+    if is_late_cancellation(policy, now, slot_start):
+        raise RuleViolation(
+            f"it is too late to move this appointment: changes close "
+            f"{_human(policy.cancel_cutoff)} before it starts. Keep it, or cancel it (a late "
+            f"cancellation)", code="too_late_to_move")
+
+
 def _human(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes % (24 * 60) == 0:

@@ -187,9 +187,12 @@ def reschedule(booking_id: int):
         return redirect(url_for("appointments_portal.index"), 303)
     session = db.session()
     zone = permissions.display_zone(identity)
-    days, cut = my_appointments.reschedule_options(session, found, zone)
+    terms = my_appointments.cancel_terms(found)
+    days, cut = ([], False) if terms.late else my_appointments.reschedule_options(
+        session, found, zone)
     return render_template(
         "appointments/portal/reschedule.html", booking=found, days=days, cut=cut, form=form,
+        terms=terms,
         users=sis.users(session, {s.host_key for _, slots in days for s in slots}
                         | {found.slot.host_key}),
         zone=zone)

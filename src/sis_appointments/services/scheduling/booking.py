@@ -107,7 +107,8 @@ def cancel(session: Session, *, actor: SisUser, booking_id: int, reason: str = "
 def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot_id: int,
                override_reason: str | None = None, now: datetime | None = None) -> Booking:
     """Move a booking to another slot: the new seat is taken before the old one is freed,
-    and nothing changes if any step fails."""
+    and nothing changes if any step fails. A student may move it only while cancelling it
+    would be free (``rules.check_move``); staff at any time before it starts."""
     now = now or utcnow()
     override = eligibility.override_allowed(actor, override_reason)
 
@@ -122,6 +123,8 @@ def reschedule(session: Session, *, actor: SisUser, booking_id: int, target_slot
             raise Conflict("only a confirmed booking can be rescheduled", code="not_active")
         if old.start_utc <= now:
             raise RuleViolation("this appointment has started", code="slot_in_past")
+        if actor.key == booking.student_key:  # staff may still move it
+            rules.check_move(eligibility.policy_of(old.type), now, old.start_utc)
         seats.lock_slots(session, [old.id, target.id])
         if target.status != "open" or not target.type.active:
             raise Conflict("the new slot is not open for booking", code="slot_closed")

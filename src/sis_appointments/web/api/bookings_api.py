@@ -76,7 +76,11 @@ def cancel_booking(body, booking_id: int):
 @blp.arguments(Reschedule)
 @blp.response(200, BookingOut)
 def reschedule_booking(body, booking_id: int):
-    """Move to another slot: the new seat is taken first; nothing changes on failure."""
+    """Move to another slot: the new seat is taken first; nothing changes on failure.
+
+    A student may move their booking only while cancelling it would be free (before the
+    type's cancellation cutoff): later it is refused with `too_late_to_move` (422). Staff
+    may move it until it starts."""
     moved = booking.reschedule(db.session(), actor=actor(), booking_id=booking_id,
                                target_slot_id=body["slot_id"],
                                override_reason=body.get("override_reason"))
