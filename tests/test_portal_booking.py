@@ -156,6 +156,19 @@ def test_timetable_clashes_are_hidden_unless_asked_for(client, auth, app, create
     assert "appt-slot--clash" in shown
 
 
+def test_a_clash_says_when_the_class_is_in_the_students_zone(client, auth, app, create_user,
+                                                             create_slot):
+    """A student in Kolkata, a class on campus (New York) from half an hour before a slot at
+    00:00 on Thursday their time: the class is said as Wednesday 23:30 to 00:30."""
+    ana = create_user(username="ana", timezone="Asia/Kolkata")
+    midnight = datetime.combine(next_monday() + timedelta(days=3), time(),  # Thursday
+                                ZoneInfo("Asia/Kolkata")).astimezone(UTC)
+    add_class(app, ana, "CHEM 101", midnight - timedelta(minutes=30))
+    create_slot(start=midnight, location="Late desk")
+    auth.login("ana")
+    assert "Clashes with CHEM 101 (Wed 23:30\u201300:30)." in week_page(client, clashes="1")
+
+
 def test_an_overlap_with_an_own_booking_names_it(client, auth, create_user, create_type,
                                                  create_slot, create_booking):
     ana = create_user(username="ana")
@@ -384,7 +397,7 @@ def test_losing_the_last_seat_offers_the_waitlist_with_the_place(
 
 @pytest.mark.parametrize(("setup", "words"), [
     ("overlap", "You already have Writing Centre at 10:00."),
-    ("clash", "Clashes with MATH 101."),
+    ("clash", "Clashes with MATH 101 (10:00\u201311:00)."),
     ("limit", "You have reached the limit of 1 Advising a day."),
     ("window", "Bookings open 1 day before the start."),
     ("eligibility", "This appointment is for students of other programs. Ask the office"),

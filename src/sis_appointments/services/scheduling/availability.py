@@ -251,6 +251,17 @@ def assess(session: Session, student_key: str, slots: list[Slot], now: datetime,
     return out
 
 
+def _span(start: datetime, end: datetime, near: datetime, tz: ZoneInfo) -> str:
+    """"10:00–11:30" in ``tz``, each end with its day when that is not ``near``'s day."""
+    day = near.astimezone(tz).date()
+
+    def clock(at: datetime) -> str:
+        local = at.astimezone(tz)
+        return f"{local:%H:%M}" if local.date() == day else f"{local:%a} {local:%H:%M}"
+
+    return f"{clock(start)}\u2013{clock(end)}"
+
+
 def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int,
            shown_in: ZoneInfo | None = None) -> tuple[str, str, str]:
     """(action, kind, reason) for one slot; see ``Offer``. Limits count days and weeks in
@@ -268,7 +279,8 @@ def _judge(slot: Slot, held, busy, record, now: datetime, waiting: int,
                                      f"{h.start_utc.astimezone(shown_in):%H:%M}.")
     for b in busy:
         if Interval(b.start, b.end).overlaps(wanted):
-            return "none", "clash", f"Clashes with {b.label or 'your timetable'}."
+            return "none", "clash", (f"Clashes with {b.label or 'your timetable'} "
+                                     f"({_span(b.start, b.end, slot.start_utc, shown_in)}).")
     policy = eligibility.policy_of(slot.type)
     try:
         if record is None or not record.active:
