@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from engine.actors import ADMIN, NOW, at, staff, student
@@ -77,6 +77,126 @@ def test_student_overlaps_pair_by_pair_and_by_the_hosts_looked_at(session, creat
     assert pairs() == sorted([(x, y), (x, z), (y, z)])
     assert pairs(hosts=["h2"]) == sorted([(x, y), (y, z)])
     assert pairs(hosts=["h9"]) == []
+
+
+def kinds_found(session, start=WEEK[0], end=WEEK[1], **narrow):
+    """{(kind, slot ids): parties} of the conflicts found among slots."""
+    return {(c.kind, c.slot_ids): c.parties
+            for c in conflicts.find(session, start, end, **narrow)}
+
+
+def test_buffers_make_a_hosts_slots_overlap_or_just_touch(session, create_type, create_slot):
+    after = create_type(hosts=("h1",), buffer_after_minutes=15)
+    before = create_type(name="Before", hosts=("h1",), buffer_before_minutes=10)
+    plain = create_type(name="Plain", hosts=("h1",))
+    # made before the slot ahead of it (ids and times in opposite orders)
+    touching = create_slot(start=at(2, 0.75), host_key="h1", type=plain, location=None)
+    early = create_slot(start=at(2), minutes=30, host_key="h1", type=after, location=None)
+    assert kinds_found(session) == {}  # early keeps h1 busy until 45 minutes in
+    over = create_slot(start=at(2, 0.75) - timedelta(minutes=1), host_key="h1", type=plain,
+                       location=None)
+    assert kinds_found(session) == {
+        ("host_overlap", (touching.id, over.id)): {"host_key": "h1"},
+        ("host_overlap", (early.id, over.id)): {"host_key": "h1"}}
+    session.delete(touching)
+    session.delete(over)
+    session.commit()
+    # 15 minutes after the first and 10 before the second: they touch at 55 minutes
+    just = create_slot(start=at(2, 55 / 60), host_key="h1", type=before, location=None)
+    assert kinds_found(session) == {}
+    nearer = create_slot(start=at(2, 54 / 60), host_key="h1", type=before, location=None)
+    assert set(kinds_found(session)) == {("host_overlap", (early.id, nearer.id)),
+                                         ("host_overlap", (just.id, nearer.id))}
+    # the first's buffer before and the second's after do not come between them
+    create_slot(start=at(3), minutes=30, host_key="h2", type=before, location=None)
+    create_slot(start=at(3, 0.5), minutes=30, host_key="h2", type=after, location=None)
+    assert len(kinds_found(session)) == 2
+
+
+def test_buffers_are_exact_to_the_microsecond(session, create_type, create_slot):
+    """SQLite keeps instants as text and rounds its date arithmetic to milliseconds: the
+    buffers are added without losing the seconds' fraction."""
+    after = create_type(hosts=("h1",), buffer_after_minutes=15)
+    first = create_slot(start=at(2), minutes=30, host_key="h1", type=after, location=None)
+    session.execute(update(Slot).where(Slot.id == first.id).values(
+        end_utc=at(2, 0.5) + timedelta(microseconds=999_600)))
+    session.commit()
+    ends = at(2, 0.75) + timedelta(microseconds=999_600)  # the buffer's end
+    touching = create_slot(start=ends, host_key="h1", location=None)
+    assert kinds_found(session) == {}
+    over = create_slot(start=ends - timedelta(microseconds=1), host_key="h1", location=None)
+    assert set(kinds_found(session)) == {("host_overlap", (first.id, over.id)),
+                                         ("host_overlap", (touching.id, over.id))}
+
+
+def test_cancelled_slots_and_slots_outside_the_range_are_left_out(session, create_type,
+                                                                  create_slot):
+    after = create_type(hosts=("h1",), buffer_after_minutes=60)
+    kept = create_slot(start=at(2), minutes=60, host_key="h1", location="A")
+    gone = create_slot(start=at(2), minutes=60, host_key="h1", location="A")
+    session.execute(update(Slot).where(Slot.id == gone.id).values(status="cancelled"))
+    session.commit()
+    assert kinds_found(session) == {}
+    # started before the range, ends inside it: looked at
+    across = create_slot(start=at(2, -0.5), minutes=60, host_key="h1", location="A")
+    pair = tuple(sorted((kept.id, across.id)))
+    assert set(kinds_found(session, at(2, -0.25), at(3))) == {("host_overlap", pair),
+                                                              ("location_overlap", pair)}
+    assert kinds_found(session, at(2, 0.5), at(3)) == {}  # across ended before it
+    # ends as the range starts, its buffer reaching into it: not looked at
+    ended = create_slot(start=at(4, -1), minutes=60, host_key="h1", type=after, location=None)
+    inside = create_slot(start=at(4, 0.5), host_key="h1", location=None)
+    assert kinds_found(session, at(4), at(5)) == {}
+    assert set(kinds_found(session, at(4, -0.5), at(5))) == {
+        ("host_overlap", (ended.id, inside.id))}
+
+
+def test_a_place_is_shared_by_overlapping_slots_of_different_hosts(session, create_slot):
+    a = create_slot(start=at(2), minutes=60, host_key="h1", location="Room 1")
+    b = create_slot(start=at(2, 0.5), minutes=60, host_key="h2", location="Room 1")
+    create_slot(start=at(2, 1.5), minutes=60, host_key="h3", location="Room 1")  # touches b
+    create_slot(start=at(2), minutes=60, host_key="h4", location="room 1")
+    for n, unnamed in enumerate(("", None, "")):
+        create_slot(start=at(2), minutes=60, host_key=f"n{n}", location=unnamed)
+    same_host = create_slot(start=at(2), minutes=45, host_key="h1", location="Room 1")
+    found = kinds_found(session)
+    assert found == {
+        ("location_overlap", (a.id, b.id)): {"location": "Room 1"},
+        ("location_overlap", (a.id, same_host.id)): {"location": "Room 1"},
+        ("location_overlap", (b.id, same_host.id)): {"location": "Room 1"},
+        ("host_overlap", (a.id, same_host.id)): {"host_key": "h1"},
+    }
+    assert set(kinds_found(session, hosts=["h2"])) == {("location_overlap", (a.id, b.id)),
+                                                       ("location_overlap",
+                                                        (b.id, same_host.id))}
+    assert kinds_found(session, hosts=["h3", "h4", "h9"]) == {}
+
+
+def test_series_slots_off_their_published_time_across_dst(session, create_type, create_slot):
+    """New York springs forward on Sunday 10 March 2030: 09:00 is 14:00 UTC before it and
+    13:00 UTC after; a slot kept at 14:00 UTC after the change is off by an hour."""
+    from sis_appointments.models import Series
+
+    kind = create_type(hosts=("h1",))
+    series = Series(type_id=kind.id, host_key="h1", timezone="America/New_York",
+                    start_local=datetime(2030, 3, 8, 9), rrule="FREQ=DAILY;COUNT=5")
+    session.add(series)
+    session.commit()
+
+    def occurrence(day, start, **fields):
+        return create_slot(start=start, host_key="h1", type=kind, series_id=series.id,
+                           occurrence_local=datetime(2030, 3, day, 9), location=None,
+                           **fields)
+
+    utc = datetime(2030, 3, 8, 14, tzinfo=NOW.tzinfo)
+    occurrence(8, utc)  # EST
+    occurrence(11, utc + timedelta(days=3, hours=-1))  # EDT
+    moved = occurrence(12, utc + timedelta(days=4))  # 10:00 EDT
+    occurrence(9, utc + timedelta(days=1, hours=2), status="cancelled")  # 11:00 EST
+    occurrence(10, utc + timedelta(days=2, hours=-5), timezone="Europe/London")  # 09:00 GMT
+    assert kinds_found(session, at(3), at(10)) == {("off_availability", (moved.id,)): {
+        "host_key": "h1", "published": "2030-03-12T09:00:00"}}
+    assert kinds_found(session, at(3), at(10), hosts=["h2"]) == {}
 
 
 def test_override_keeps_a_conflict_with_a_reason(session, create_slot):

@@ -13,12 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Interval,
+    String,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from sis_appointments.contract import SisUser
 from sis_appointments.domain.errors import Conflict, Forbidden, InvalidInput, SchedulingError
-from sis_appointments.domain.slots import Interval, footprint, overlapping_pairs
 from sis_appointments.domain.timezones import zone
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -50,59 +59,34 @@ class ConflictItem:
     parties: dict = field(default_factory=dict)
 
 
-# The columns of an open slot the search needs, as plain rows (a campus's month is tens of
-# thousands of slots: ORM objects would cost most of the time).
-_SLOT_COLUMNS = (Slot.id, Slot.host_key, Slot.location, Slot.start_utc, Slot.end_utc,
-                 Slot.series_id, Slot.occurrence_local, Slot.timezone,
-                 AppointmentType.buffer_before_minutes, AppointmentType.buffer_after_minutes)
-
-
-def _candidates(session: Session, in_range: tuple, hosts: list[str] | None):
-    """The open slots a search for conflicts looks at, and (with ``hosts``) a subquery of
-    the students whose bookings it looks at: with ``hosts``, only what can touch their
-    slots (their slots, other slots at the same places, the bookings of the students booked
-    in their slots), so the cost follows the hosts' calendars, not the whole campus."""
-    rows = select(*_SLOT_COLUMNS).join(Slot.type).where(*in_range)
-    if hosts is None:
-        return session.execute(rows).all(), None
-    mine = session.execute(rows.where(Slot.host_key.in_(list(hosts)))).all()
-    places = sorted({s.location for s in mine if s.location})
-    near = session.execute(rows.where(Slot.location.in_(places),
-                                      Slot.host_key.not_in(list(hosts)))).all() if places else []
-    students = select(Booking.student_key).where(
-        Booking.slot_id.in_([s.id for s in mine]), Booking.status.in_(ACTIVE_BOOKING_STATUSES))
-    return list(mine) + list(near), students
-
-
 def find(session: Session, start: datetime, end: datetime, *,
          hosts: list[str] | None = None, timetable: bool = True) -> list[ConflictItem]:
     """Every conflict among open slots and active bookings starting in [start, end); with
     ``hosts``, those touching a slot of one of them; ``timetable=False`` leaves out the
-    clashes with students' timetables (asked of the SIS student by student)."""
+    clashes with students' timetables (asked of the SIS student by student).
+
+    The database pairs the overlapping slots and bookings and checks the series' slots
+    (a campus's month is tens of thousands of them; the conflicts are few)."""
     found: list[ConflictItem] = []
     in_range = _open_in(Slot, start, end)
-    open_slots, students = _candidates(session, in_range, hosts)
-    by_host, by_place = {}, {}
-    for s in open_slots:
-        by_host.setdefault(s.host_key, []).append((s, footprint(
-            s.start_utc, s.end_utc, timedelta(minutes=s.buffer_before_minutes),
-            timedelta(minutes=s.buffer_after_minutes))))
-        if s.location:
-            by_place.setdefault(s.location, []).append((s, Interval(s.start_utc, s.end_utc)))
-    for kind, groups, party in (("host_overlap", by_host, "host_key"),
-                                ("location_overlap", by_place, "location")):
-        for key, members in groups.items():
-            for a, b in overlapping_pairs(members):
-                ids = tuple(sorted((a.id, b.id)))
-                found.append(ConflictItem(kind, _subject(ids), ids, parties={party: key}))
-    for s in open_slots:
-        if s.series_id is not None and s.occurrence_local is not None:
-            local = s.start_utc.astimezone(zone(s.timezone)).replace(tzinfo=None)
-            if local != s.occurrence_local:
-                found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
-                                          parties={"host_key": s.host_key,
-                                                   "published": s.occurrence_local.isoformat()}))
-    host_of = {s.id: s.host_key for s in open_slots}
+    dialect = session.get_bind().dialect.name
+    students = None
+    if hosts is not None:  # only the bookings of the students booked in the hosts' slots
+        students = select(Booking.student_key).join(Booking.slot).where(
+            Slot.host_key.in_(list(hosts)), Booking.status.in_(ACTIVE_BOOKING_STATUSES),
+            *in_range)
+    host_of: dict[int, str] = {}
+    for pair in session.execute(_slot_pairs(dialect, start, end, hosts)):
+        ids = tuple(sorted((pair.first, pair.second)))
+        host_of.update({pair.first: pair.first_host, pair.second: pair.second_host})
+        party = {"host_key": pair.first_host} if pair.kind == "host_overlap" else {
+            "location": pair.location}
+        found.append(ConflictItem(pair.kind, _subject(ids), ids, parties=party))
+    for s in _off_availability(session, dialect, in_range, hosts):
+        host_of[s.id] = s.host_key
+        found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
+                                  parties={"host_key": s.host_key,
+                                           "published": s.occurrence_local.isoformat()}))
     for pair in session.execute(_student_pairs(start, end, students)):
         ids = (pair.first, pair.second)
         host_of.update({pair.first_slot: pair.first_host, pair.second_slot: pair.second_host})
@@ -131,6 +115,84 @@ def find(session: Session, start: datetime, end: datetime, *,
 def _open_in(slot, start: datetime, end: datetime) -> tuple:
     """The conditions on ``slot`` (Slot or an alias) of an open slot overlapping the range."""
     return slot.status == "open", slot.start_utc < end, slot.end_utc > start
+
+
+def _plus_minutes(dialect: str, instant, minutes):
+    """``instant`` (a UTC column) plus ``minutes`` (an integer expression), in SQL, to
+    compare with other instants. SQLite stores instants as text ('2026-09-07 13:00:00.000000')
+    and its date functions round to milliseconds, so the minutes go to the text's first 16
+    characters and its seconds are put back as they were: exact, and ordered as text."""
+    if dialect == "postgresql":
+        return instant + minutes * literal_column("INTERVAL '1 minute'", Interval)
+    return func.strftime("%Y-%m-%d %H:%M", func.substr(instant, 1, 16),
+                         cast(minutes, String) + " minutes").concat(func.substr(instant, 17))
+
+
+# The two slots of a pair and their types (made once: aliasing the tables costs more than the
+# statement's other parts, on every request).
+_EARLIER, _LATER = aliased(Slot), aliased(Slot)
+_EARLIER_TYPE, _LATER_TYPE = aliased(AppointmentType), aliased(AppointmentType)
+
+
+def _slot_pairs(dialect: str, start: datetime, end: datetime, hosts: list[str] | None):
+    """The pairs of open slots in range that overlap, asked of the database: a host's,
+    buffers included (``host_overlap``), and a place's (``location_overlap``); with
+    ``hosts``, those with a slot of theirs.
+
+    Each pair is a slot and one starting no earlier (ties: the higher id). They overlap when
+    the later starts before the earlier ends, buffers included: the earlier's after and the
+    later's before (the others cannot come between them). So the later is looked up by the
+    indexes on (host, start) and (place, start), from the earlier's start to its end plus
+    the widest buffers any type has: a few rows for each slot, not every pair of a host's."""
+    widest = select(func.max(AppointmentType.buffer_after_minutes)
+                    + func.max(AppointmentType.buffer_before_minutes)).scalar_subquery()
+    first, second, one, two = _EARLIER, _LATER, _EARLIER_TYPE, _LATER_TYPE
+    theirs = list(hosts or ())
+    queries = []
+    for kind in ("host_overlap", "location_overlap"):
+        query = select(literal(kind).label("kind"), first.id.label("first"),
+                       second.id.label("second"), first.host_key.label("first_host"),
+                       second.host_key.label("second_host"), first.location).where(
+            second.start_utc >= first.start_utc,
+            tuple_(second.start_utc, second.id) > tuple_(first.start_utc, first.id),
+            *_open_in(first, start, end), *_open_in(second, start, end))
+        if kind == "host_overlap":
+            query = query.join_from(first, one, one.id == first.type_id).join_from(
+                second, two, two.id == second.type_id).where(
+                first.host_key == second.host_key,
+                second.start_utc < _plus_minutes(dialect, first.end_utc, widest),
+                second.start_utc < _plus_minutes(
+                    dialect, first.end_utc, one.buffer_after_minutes + two.buffer_before_minutes))
+            if hosts is not None:
+                query = query.where(first.host_key.in_(theirs))
+        else:
+            query = query.where(first.location == second.location, first.location != "",
+                                second.start_utc < first.end_utc)
+            if hosts is not None:  # at their places, with a slot of theirs
+                query = query.where(
+                    first.location.in_(select(Slot.location).where(
+                        Slot.host_key.in_(theirs), *_open_in(Slot, start, end))),
+                    first.host_key.in_(theirs) | second.host_key.in_(theirs))
+        queries.append(query)
+    return union_all(*queries).order_by("kind", "first", "second")
+
+
+def _off_availability(session: Session, dialect: str, in_range: tuple,
+                      hosts: list[str] | None) -> list:
+    """The open series slots in range whose start is not the wall-clock time the series
+    publishes for them (``occurrence_local``, in the slot's zone). PostgreSQL knows the
+    zones and returns only those; SQLite has no zone rules, so its series slots are checked
+    here (the check is also kept for PostgreSQL's, few)."""
+    query = select(Slot.id, Slot.host_key, Slot.start_utc, Slot.timezone,
+                   Slot.occurrence_local).where(
+        Slot.series_id.is_not(None), Slot.occurrence_local.is_not(None), *in_range)
+    if dialect == "postgresql":
+        query = query.where(func.timezone(Slot.timezone, Slot.start_utc)
+                            != Slot.occurrence_local)
+    if hosts is not None:
+        query = query.where(Slot.host_key.in_(list(hosts)))
+    return [s for s in session.execute(query.order_by(Slot.id)) if s.occurrence_local
+            != s.start_utc.astimezone(zone(s.timezone)).replace(tzinfo=None)]
 
 
 def _student_pairs(start: datetime, end: datetime, students):
