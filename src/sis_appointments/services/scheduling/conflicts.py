@@ -82,7 +82,7 @@ def find(session: Session, start: datetime, end: datetime, *,
         party = {"host_key": pair.first_host} if pair.kind == "host_overlap" else {
             "location": pair.location}
         found.append(ConflictItem(pair.kind, _subject(ids), ids, parties=party))
-    for s in _off_availability(session, dialect, in_range, hosts):
+    for s in _off_availability(session, in_range, hosts):
         host_of[s.id] = s.host_key
         found.append(ConflictItem("off_availability", _subject((s.id,)), (s.id,),
                                   parties={"host_key": s.host_key,
@@ -177,18 +177,13 @@ def _slot_pairs(dialect: str, start: datetime, end: datetime, hosts: list[str] |
     return union_all(*queries).order_by("kind", "first", "second")
 
 
-def _off_availability(session: Session, dialect: str, in_range: tuple,
-                      hosts: list[str] | None) -> list:
+def _off_availability(session: Session, in_range: tuple, hosts: list[str] | None) -> list:
     """The open series slots in range whose start is not the wall-clock time the series
-    publishes for them (``occurrence_local``, in the slot's zone). PostgreSQL knows the
-    zones and returns only those; SQLite has no zone rules, so its series slots are checked
-    here (the check is also kept for PostgreSQL's, few)."""
+    publishes for them (``occurrence_local``, in the slot's zone), by Python's zone rules
+    (those that made the slots: the database's may be older, or lack a zone)."""
     query = select(Slot.id, Slot.host_key, Slot.start_utc, Slot.timezone,
                    Slot.occurrence_local).where(
         Slot.series_id.is_not(None), Slot.occurrence_local.is_not(None), *in_range)
-    if dialect == "postgresql":
-        query = query.where(func.timezone(Slot.timezone, Slot.start_utc)
-                            != Slot.occurrence_local)
     if hosts is not None:
         query = query.where(Slot.host_key.in_(list(hosts)))
     return [s for s in session.execute(query.order_by(Slot.id)) if s.occurrence_local
