@@ -530,3 +530,148 @@ def test_a_type_that_asks_for_a_reason_gets_one(app, client, auth, session, crea
     other = create_slot(host_key=lee.key, start=slot.start_utc + timedelta(days=1))
     page = client.get(f"/appointments/slots/{other.id}/book").get_data(as_text=True)
     assert "What would you like to discuss? (optional)" in page
+
+
+# -- the review in Chromium: what the page said wrongly
+
+def calendar_data(html: str) -> dict:
+    import json
+    return json.loads(re.search(r'<script type="application/json" id="appt-book-data">(.*?)'
+                                r"</script>", html, re.S).group(1))
+
+
+def test_the_calendar_keeps_slots_after_midnight_on_their_own_day(
+        client, auth, create_user, create_type, create_slot):
+    """FullCalendar draws hours past 24 in the previous day's column: the calendar's hours
+    stay within the day, all of it when the week's slots go on past midnight."""
+    kolkata = ZoneInfo("Asia/Kolkata")
+    create_user(username="ana", timezone="Asia/Kolkata")
+    kind = create_type(name="Writing centre")
+    monday = next_monday()
+
+    def local(day, hour, minute=0):
+        return datetime.combine(monday + timedelta(days=day), time(hour, minute),
+                                kolkata).astimezone(UTC)
+
+    create_slot(start=local(1, 20, 30), minutes=45, type=kind)
+    create_slot(start=local(3, 0, 30), minutes=45, type=kind)  # Thursday, after midnight
+    auth.login("ana")
+    html = week_page(client)
+    assert calendar_data(html)["hours"] == [0, 22]  # 00:30 to 21:15, within the day
+    create_slot(start=local(3, 23, 30), minutes=45, type=kind)  # on into Friday
+    assert calendar_data(week_page(client))["hours"] == [0, 24]
+    # the list agrees: the 00:30 slot is Thursday's
+    thursday = monday + timedelta(days=3)
+    section = html.split(f'id="day-{thursday.isoformat()}"')[1]
+    assert "00:30</time> to 01:15" in section
+
+
+def test_the_calendars_hours_are_those_of_the_weeks_slots(client, auth, create_user,
+                                                          create_slot):
+    create_user(username="ana")
+    auth.login("ana")
+    assert calendar_data(week_page(client))["hours"] == [8, 18]  # none: office hours
+    create_slot(start=at(1, 9, 30))
+    create_slot(start=at(2, 16), minutes=60)
+    assert calendar_data(week_page(client))["hours"] == [9, 17]
+
+
+def test_the_page_knows_the_student_waits_for_a_slot(client, auth, session, create_user,
+                                                    create_slot, create_booking):
+    ana = create_user(username="ana")
+    slot = create_slot(start=at(2, 11))
+    create_booking("someone", slot)
+    session.add(WaitlistEntry(slot_id=slot.id, student_key="first", created_at=utcnow()))
+    session.commit()
+    auth.login("ana")
+    client.post(f"/appointments/slots/{slot.id}/waitlist", data={"csrf_token": token(client)})
+    session.rollback()
+    entry = session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.student_key == ana.key)).one()
+    html = week_page(client)
+    row = html.split(f'data-slot-id="{slot.id}"')[1].split("</li>")[0]
+    assert 'data-action="waiting"' in html and "On the waitlist (#2)" in row
+    assert "Join waitlist" not in row and "Full, 2 waiting" not in row
+    assert f'action="/appointments/waitlist/{entry.id}/leave"' in row and "Leave waitlist" in row
+    offer = calendar_data(html)["offers"][str(slot.id)]
+    assert offer["action"] == "waiting" and offer["place"] == 2
+    dialog = client.get(f"/appointments/slots/{slot.id}/book?fragment=1").get_data(as_text=True)
+    assert "You are number 2 on the waitlist" in dialog and "Join the waitlist" not in dialog
+    assert "would be number" not in dialog and "Leave the waitlist" in dialog
+    assert f"/appointments/waitlist/{entry.id}/leave" in dialog
+    assert "Leaving the waitlist is free" in dialog
+    # leaving from the row: the seat line comes back
+    client.post(f"/appointments/waitlist/{entry.id}/leave", data={"csrf_token": token(client)})
+    assert "Full, 1 waiting" in week_page(client)
+
+
+def test_inside_the_cutoff_the_confirmation_says_cancelling_would_be_late(
+        client, auth, create_user, create_type, create_slot, create_booking):
+    create_user(username="ana")
+    kind = create_type(name="Advising", cancel_cutoff_minutes=24 * 60)
+    soon = create_slot(start=utcnow().replace(microsecond=0) + timedelta(hours=13), type=kind)
+    later = create_slot(start=utcnow().replace(microsecond=0) + timedelta(days=3), type=kind)
+    auth.login("ana")
+    html = client.get(f"/appointments/slots/{soon.id}/book").get_data(as_text=True)
+    assert ("It is less than 24 hours before the start: cancelling this booking would count "
+            "as a late cancellation.") in html
+    assert "Free cancellation until" not in html
+    html = client.get(f"/appointments/slots/{later.id}/book").get_data(as_text=True)
+    assert "Free cancellation until 24 hours before" in html
+    # the cancel page says the cutoff in the same words
+    client.post(f"/appointments/slots/{later.id}/book", data={"csrf_token": token(client)})
+    booking_id = re.search(r"/appointments/bookings/(\d+)/cancel",
+                           client.get("/appointments/").get_data(as_text=True)).group(1)
+    cancel = client.get(f"/appointments/bookings/{booking_id}/cancel").get_data(as_text=True)
+    assert "(24 hours before it starts)" in cancel and "1 day" not in cancel
+
+
+def test_joining_a_waitlist_says_leaving_it_is_free(client, auth, create_user, create_slot,
+                                                    create_booking):
+    create_user(username="ana")
+    slot = create_slot(capacity=1)
+    create_booking("someone", slot)
+    auth.login("ana")
+    html = client.get(f"/appointments/slots/{slot.id}/book").get_data(as_text=True)
+    assert "Leaving the waitlist is free, at any time." in html
+    assert "<dd>Free cancellation until the start.</dd>" not in html
+
+
+def test_links_and_the_filters_keep_the_view_and_the_shown_slots(
+        client, auth, create_user, create_type, create_slot, create_booking):
+    ana = create_user(username="ana")
+    kind = create_type(name="Advising", max_active_per_student=1)
+    create_booking(ana.key, create_slot(start=at(0, 9), type=kind))
+    create_slot(start=at(2, 10), type=kind)
+    create_slot(start=at(9, 10), type=kind)  # a next week
+    auth.login("ana")
+    html = week_page(client, view="list", limited="1")
+    links = re.findall(r'href="(/appointments/book\?[^"]+)"', html)
+    assert links and all("view=list" in link for link in links)
+    form = html.split('role="search"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="limited" value="1">' in form
+    assert 'name="view" value="list"' in form
+    assert 'data-appt-wanted="list"' in html
+    plain = week_page(client)
+    assert "view=" not in " ".join(re.findall(r'href="(/appointments/book\?[^"]+)"', plain))
+    assert 'name="limited"' not in plain.split('role="search"')[1].split("</form>")[0]
+    assert 'data-appt-wanted' not in week_page(client, view="nonsense")
+
+
+def test_an_empty_result_is_said_before_the_calendar(client, auth, create_user, create_type,
+                                                     create_slot):
+    create_user(username="ana")
+    create_slot(start=at(1, 10), type=create_type(name="Advising"))
+    other = create_type(name="Tutoring")
+    create_slot(start=at(9, 10), type=other)
+    auth.login("ana")
+    html = week_page(client, type=other.id)
+    assert "No open slots match these filters this week." in html
+    assert html.index("appt-empty") < html.index("data-appt-calendar-place")
+
+
+def test_the_clash_checkbox_names_both_kinds_of_clash(client, auth, create_user, create_slot):
+    create_user(username="ana")
+    create_slot(start=at(1, 10))
+    auth.login("ana")
+    assert ">Show slots that clash with my timetable or appointments</label>" in week_page(client)

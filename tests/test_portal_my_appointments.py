@@ -73,7 +73,7 @@ def test_cancelling_asks_first_and_warns_when_late(client, auth, session, world,
     auth.login("ana")
     page = client.get(f"/appointments/bookings/{late.id}/cancel").get_data(as_text=True)
     assert "This will count as a late cancellation" in page
-    assert "without penalty until 1 day before" in page
+    assert "without penalty until 24 hours before" in page  # as the book page says it
     page = client.get(f"/appointments/bookings/{free.id}/cancel").get_data(as_text=True)
     assert "late cancellation" in page and "This will count" not in page
     session.rollback()

@@ -43,7 +43,7 @@ def test_a_cancellation_after_the_cutoff_is_late(session, create_type, create_sl
     near = booking.book(session, actor=student("s1"), slot_id=soon.id, now=NOW)
     far = booking.book(session, actor=student("s1"), slot_id=later.id, now=NOW)
     terms = my_appointments.cancel_terms(near, now=NOW)
-    assert terms.late and terms.cutoff_words == "1 day"
+    assert terms.late and terms.cutoff_words == "24 hours"  # as the book page says it
     assert terms.free_until == soon.start_utc - timedelta(days=1)
     terms = my_appointments.cancel_terms(far, now=NOW)
     assert not terms.late and terms.free_until == later.start_utc - timedelta(days=1)

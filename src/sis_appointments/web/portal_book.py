@@ -8,7 +8,7 @@ flashed message; a refusal comes back to the confirmation, worded with the next 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -23,6 +23,7 @@ from sis_appointments.web.portal import bp
 
 BOOKED = "Booked. It is listed under your upcoming appointments."
 LIMIT_REACHED = "Limit reached"  # a slot's own words; the page says which limit once
+VIEWS = ("calendar", "list")
 
 
 class BookForm(FlaskForm):
@@ -51,6 +52,8 @@ def book_page():
                "show_clashes": request.args.get("clashes") == "1",
                "show_limited": request.args.get("limited") == "1"}
     week = availability.book_page(session, identity.key, tz, week=_week_arg(), **filters)
+    # the view chosen (book.js): links and the filters' form carry it on
+    filters["view"] = request.args.get("view") if request.args.get("view") in VIEWS else None
     template = ("appointments/portal/book_list.html" if request.args.get("fragment") == "list"
                 else "appointments/portal/book.html")
     types = queries.active_types(session)
@@ -65,31 +68,16 @@ def _rooms(week, types) -> str:
 
 
 def _hours(week) -> list[int]:
-    """The calendar's first and last hour (the last may pass 24: FullCalendar then shows
-    the small hours in the evening's column): the hours around the week's slots, leaving
-    out the longest stretch of the day without any (8 to 18 if there are none)."""
-    used = set()
+    """The calendar's first and last hour, within the day (0 to 24: FullCalendar would draw
+    hours past 24 in the previous day's column): from the earliest to the latest hour the
+    week's slots use, all day when one goes on past midnight (8 to 18 if there are none)."""
+    spans = []
     for offer in week.offers:
         start = offer.slot.start_utc.astimezone(week.tz)
-        end = offer.slot.end_utc.astimezone(week.tz)
-        hours = max(1, -(-int((end - start.replace(minute=0, second=0)).total_seconds())
-                         // 3600))
-        used.update((start.hour + n) % 24 for n in range(min(hours, 24)))
-    if not used:
-        return [8, 18]
-    if len(used) == 24:
-        return [0, 24]
-    # the longest run of unused hours, going round the clock
-    best_start, best_length = 0, 0
-    for hour in range(24):
-        if hour in used or (hour - 1) % 24 not in used:
-            continue
-        length = next(n for n in range(1, 25) if (hour + n) % 24 in used)
-        if length > best_length:
-            best_start, best_length = hour, length
-    first = (best_start + best_length) % 24
-    last = best_start if best_start > first else best_start + 24
-    return [first, last]
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        last = -(-(offer.slot.end_utc.astimezone(week.tz) - midnight) // timedelta(hours=1))
+        spans.append((start.hour, last) if last <= 24 else (0, 24))
+    return [min(s for s, _ in spans), max(e for _, e in spans)] if spans else [8, 18]
 
 
 def _empty_weekend(week) -> list[int]:
@@ -108,7 +96,7 @@ def _calendar_data(week, filters, types) -> dict:
         "type": filters["type_id"], "host": filters["host_key"],
         "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
         "hiddenDays": _empty_weekend(week),
-        "offers": {o.slot.id: {"action": o.action, "kind": o.kind,
+        "offers": {o.slot.id: {"action": o.action, "kind": o.kind, "place": o.place,
                                "reason": LIMIT_REACHED if o.kind == "limit" else o.reason,
                                "where": o.where,
                                "confirm": url_for("appointments_portal.confirm",
@@ -132,7 +120,7 @@ def _confirmation(found, form, *, refusal: str = "", status: int = 200):
                 else "appointments/portal/book_confirm.html")
     return render_template(
         template, offer=found, form=form, action_form=ActionForm(), refusal=refusal,
-        rule=availability.cancellation_rule(found.slot.type),
+        rule=availability.cancellation_rule(found),
         zone=permissions.display_zone(permissions.current_identity())), status
 
 

@@ -68,10 +68,11 @@ PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
 class Offer:
     """One slot as a student sees it: seats, the host's name, and what they may do.
 
-    ``action`` is ``book``, ``waitlist`` (full, a waitlist to join), ``held`` (they hold it)
-    or ``none``; ``reason`` says why not in plain words, ``kind`` which rule: ``clash``
-    (timetable or another booking of theirs: hidden unless asked for), ``limit``, ``window``,
-    ``eligibility``, ``full`` (full with no waitlist), ``closed``."""
+    ``action`` is ``book``, ``waitlist`` (full, a waitlist to join), ``held`` (they hold it),
+    ``waiting`` (they are on its waitlist: ``entry_id`` at ``place``) or ``none``; ``reason``
+    says why not in plain words, ``kind`` which rule: ``clash`` (timetable or another booking
+    of theirs: hidden unless asked for), ``limit``, ``window``, ``eligibility``, ``full``
+    (full with no waitlist), ``closed``."""
 
     slot: Slot
     host_name: str
@@ -79,6 +80,8 @@ class Offer:
     action: str
     kind: str = ""
     reason: str = ""
+    entry_id: int | None = None
+    place: int | None = None
 
     @property
     def position(self) -> int:
@@ -242,9 +245,14 @@ def assess(session: Session, student_key: str, slots: list[Slot], now: datetime,
                           max(s.end_utc for s in slots))
     record = sis.student(session, student_key)
     names = sis.users(session, {s.host_key for s in slots})
+    mine = queries.waiting_places(session, student_key, [s.id for s in slots])
     out = []
     for slot in slots:
         host = getattr(names.get(slot.host_key), "name", None) or slot.host_key
+        if slot.id in mine:  # on its waitlist: their place, and a way to leave
+            out.append(Offer(slot, host, waiting.get(slot.id, 0), "waiting", "waiting", "",
+                             *mine[slot.id]))
+            continue
         action, kind, reason = _judge(slot, held, busy, record, now, waiting.get(slot.id, 0),
                                       tz)
         out.append(Offer(slot, host, waiting.get(slot.id, 0), action, kind, reason))
@@ -315,16 +323,31 @@ def limit_words(type_name: str, code: str, policy: rules.Policy) -> str:
             "appointments: cancel one to book another.")
 
 
-def cancellation_rule(appointment_type: AppointmentType) -> str:
-    """The type's cancellation rule in words."""
-    minutes = appointment_type.cancel_cutoff_minutes
+def cancellation_rule(offer: Offer, now: datetime | None = None) -> str:
+    """What cancelling would mean, in words: the type's rule for a booking made now (late
+    already inside the cutoff); for a place on the waitlist, that leaving it is free."""
+    minutes = offer.slot.type.cancel_cutoff_minutes
+    late = bool(minutes) and offer.slot.start_utc - (now or utcnow()) < timedelta(
+        minutes=minutes)
+    cutoff = duration_words(minutes)
+    if offer.action in {"waitlist", "waiting"}:
+        leaving = "Leaving the waitlist is free, at any time."
+        if not minutes:
+            return f"{leaving} So is cancelling a seat you get, until the start."
+        if late:
+            return (f"{leaving} It is less than {cutoff} before the start: cancelling a seat "
+                    "you get would count as a late cancellation.")
+        return (f"{leaving} A seat you get can be cancelled free until {cutoff} before; later "
+                "counts as a late cancellation.")
     if not minutes:
         return "Free cancellation until the start."
-    return (f"Free cancellation until {_duration(minutes)} before; later counts as a late "
-            "cancellation.")
+    if late:
+        return (f"It is less than {cutoff} before the start: cancelling this booking would "
+                "count as a late cancellation.")
+    return f"Free cancellation until {cutoff} before; later counts as a late cancellation."
 
 
-def _duration(minutes: int) -> str:
+def duration_words(minutes: int) -> str:
     """'24 hours', '3 days', '90 minutes' (hours up to two days)."""
     units = ((24 * 60, "day"), (60, "hour")) if minutes > 48 * 60 else ((60, "hour"),)
     for size, unit in units:

@@ -82,13 +82,8 @@ class CancelTerms:
 
     @property
     def cutoff_words(self) -> str:
-        """The cutoff as words: "24 hours", "2 days", "90 minutes"."""
-        minutes = int(self.cutoff.total_seconds() // 60)
-        for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
-            if minutes % size == 0:
-                count = minutes // size
-                return f"{count} {unit}{'' if count == 1 else 's'}"
-        return f"{minutes} minutes"
+        """The cutoff in the words the book page uses: "24 hours", "3 days", "90 minutes"."""
+        return availability.duration_words(int(self.cutoff.total_seconds() // 60))
 
 
 def cancel_terms(booking: Booking, now: datetime | None = None) -> CancelTerms:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from sis_appointments.models import (
     ACTIVE_BOOKING_STATUSES,
@@ -88,6 +88,27 @@ def waitlist_lengths(session: Session, slot_ids: list[int]) -> dict[int, int]:
             WaitlistEntry.slot_id.in_(slot_ids),
             WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)).group_by(WaitlistEntry.slot_id))
     return dict(rows.all())
+
+
+def place_in_line(entry):
+    """The place in line (1 for the first) of ``entry``, a waitlist entry or the
+    ``WaitlistEntry`` class itself (then for each row of a query), as a SQL expression."""
+    ahead = aliased(WaitlistEntry)
+    return select(func.count()).select_from(ahead).where(
+        ahead.slot_id == entry.slot_id, ahead.status.in_(OPEN_WAITLIST_STATUSES),
+        (ahead.created_at < entry.created_at)
+        | ((ahead.created_at == entry.created_at) & (ahead.id < entry.id)),
+    ).scalar_subquery() + 1
+
+
+def waiting_places(session: Session, student_key: str,
+                   slot_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """slot id -> (entry id, place in line) of the student's open places on these slots."""
+    rows = session.execute(select(WaitlistEntry.slot_id, WaitlistEntry.id,
+                                  place_in_line(WaitlistEntry)).where(
+        WaitlistEntry.student_key == student_key, WaitlistEntry.slot_id.in_(slot_ids),
+        WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
+    return {slot_id: (entry_id, place) for slot_id, entry_id, place in rows}
 
 
 def waitlist_entries(session: Session, slot_id: int, student_key: str) -> list[WaitlistEntry]:

@@ -20,20 +20,14 @@ from sis_appointments.models import Booking, Slot, WaitlistEntry, utcnow
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
 from sis_appointments.services.platform import audit, events, tx
-from sis_appointments.services.scheduling import eligibility, seats
+from sis_appointments.services.scheduling import eligibility, queries, seats
 
 
 def position(session: Session, entry: WaitlistEntry) -> int | None:
     """1 for the first in line; None once the entry is no longer waiting."""
     if entry.status not in OPEN_WAITLIST_STATUSES:
         return None
-    ahead = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
-        WaitlistEntry.slot_id == entry.slot_id,
-        WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES),
-        (WaitlistEntry.created_at < entry.created_at)
-        | ((WaitlistEntry.created_at == entry.created_at) & (WaitlistEntry.id < entry.id)),
-    ))
-    return ahead + 1
+    return session.scalar(select(queries.place_in_line(entry)))
 
 
 def _snapshot(entry: WaitlistEntry) -> dict:

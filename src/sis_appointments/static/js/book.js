@@ -223,6 +223,22 @@ if (filters && window.matchMedia("(min-width: 48rem)").matches) filters.open = t
 const views = document.querySelector("[data-appt-views]");
 const calendarView = document.getElementById("appt-calendar-view");
 
+// The choice is kept in the address (?view=), which the week's links and the filters' form
+// carry on: the server writes it into the links it renders.
+function keep(view) {
+  const here = new URL(window.location.href);
+  here.searchParams.set("view", view);
+  window.history.replaceState(window.history.state, "", here);
+  const field = document.querySelector("[data-appt-view-field]");
+  if (field) field.value = view;
+  for (const link of document.querySelectorAll("#appt-book-list a[href]:not([href^='#'])")) {
+    const target = new URL(link.href);
+    if (target.pathname !== here.pathname) continue;
+    target.searchParams.set("view", view);
+    link.href = target.toString();
+  }
+}
+
 function show(view) {
   if (!views || !calendarView) return;
   for (const button of views.querySelectorAll("[data-appt-view]")) {
@@ -237,10 +253,14 @@ if (views && calendarView && typeof window.FullCalendar === "object") {
   views.hidden = false;
   views.addEventListener("click", (event) => {
     const button = event.target.closest("[data-appt-view]");
-    if (button) show(button.dataset.apptView);
+    if (button) {
+      show(button.dataset.apptView);
+      keep(button.dataset.apptView);
+    }
   });
-  // The calendar on wide screens; phones start with the day-grouped list.
-  show(window.matchMedia("(min-width: 48rem)").matches ? "calendar" : "list");
+  // The view chosen before; else the calendar on wide screens, the day-grouped list on phones.
+  show(page.dataset.apptWanted
+    || (window.matchMedia("(min-width: 48rem)").matches ? "calendar" : "list"));
 }
 
 // -- live: what other students do to these slots
@@ -257,10 +277,37 @@ function describe(item) {
     .filter(Boolean).join(", ");
 }
 
+// An open confirmation follows its slot too: when the last seat goes (or one frees, or the
+// slot closes) it is fetched again in its new state, and the change is said.
+async function followDialog({ slot_id: id, remaining, status }) {
+  const shown = dialog && dialog.open
+    && dialog.querySelector(`.appt-confirm[data-slot-id="${id}"][data-appt-again]`);
+  if (!shown) return;
+  const closed = status && status !== "open";
+  const full = remaining <= 0;
+  const action = shown.dataset.action;
+  if (!(closed || (action === "book" && full) || (action === "waitlist" && !full))) return;
+  const response = await fetch(withFragment(shown.dataset.apptAgain),
+    { headers: { Accept: "text/html" } });
+  if (!response.ok || !dialog.open || !document.contains(shown)) return;
+  const focused = dialog.contains(document.activeElement);
+  showInDialog(await response.text());
+  const heading = dialog.querySelector("#appt-dialog-title");
+  if (focused && heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+  const after = dialog.querySelector(".appt-confirm")?.dataset.action;
+  announce(after === "waitlist" ? "The last seat was just taken: this slot is full now. "
+    + "You can join its waitlist." : after === "book" ? "A seat is free again: you can book it now."
+    : "This slot can no longer be booked.");
+}
+
 document.addEventListener("appt:slot.availability", (event) => {
   const { slot_id: id, remaining, capacity, waitlist_length: waiting, status } = event.detail;
+  followDialog(event.detail);
   const item = slotItem(id);
-  if (!item) return;
+  if (!item || item.dataset.action === "waiting") return;
   if (status && status !== "open") {
     announce(`${describe(item)}: no longer open.`);
     const day = item.closest(".appt-day");

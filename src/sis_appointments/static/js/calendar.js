@@ -45,7 +45,8 @@ function eventContent(event, zone, listed) {
   const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
     month: "long", timeZone: zone }).format(new Date(slot.start));
   const held = offer.action === "held";
-  const status = held ? "Booked by you" : seats(slot);
+  const waiting = offer.action === "waiting" ? `On the waitlist (#${offer.place})` : "";
+  const status = held ? "Booked by you" : waiting || seats(slot);
   const after = [];
   if (offer.action === "waitlist") after.push("join the waitlist");
   if (offer.reason && !held) after.push(offer.reason);
@@ -59,7 +60,8 @@ function eventContent(event, zone, listed) {
   }
   // The grid: "10:00", "Advising with Dr Lee" (cut to the width), "2 free" / "Full" /
   // "Booked"; the accessible name is the whole sentence.
-  const short = held ? "Booked" : slot.remaining > 0 ? `${slot.remaining} free` : "Full";
+  const short = held ? "Booked" : waiting ? `Waitlist #${offer.place}`
+    : slot.remaining > 0 ? `${slot.remaining} free` : "Full";
   const seen = [span(local(slot.start, zone), "appt-event-time"),
     span(`${typeName} with ${hostName}`, "appt-event-title"), span(short, "appt-event-seats")];
   for (const part of seen) part.setAttribute("aria-hidden", "true");
@@ -71,7 +73,7 @@ function eventContent(event, zone, listed) {
 // The student's own booking is "held" (its own colour, not the orange of a full slot).
 function classes(offer, remaining) {
   const kind = offer.kind || offer.action;
-  if (kind === "held") return ["appt-event", "appt-event--held"];
+  if (kind === "held" || kind === "waiting") return ["appt-event", `appt-event--${kind}`];
   return ["appt-event", `appt-event--${kind}`, remaining > 0 ? "appt-event--open" : "appt-event--full"];
 }
 
