@@ -560,6 +560,7 @@ def test_the_calendar_keeps_slots_after_midnight_on_their_own_day(
     assert calendar_data(html)["hours"] == [0, 22]  # 00:30 to 21:15, within the day
     create_slot(start=local(3, 23, 30), minutes=45, type=kind)  # on into Friday
     assert calendar_data(week_page(client))["hours"] == [0, 24]
+    assert calendar_data(week_page(client))["scroll"] == 20  # where the evening's begin
     # the list agrees: the 00:30 slot is Thursday's
     thursday = monday + timedelta(days=3)
     section = html.split(f'id="day-{thursday.isoformat()}"')[1]
@@ -574,6 +575,7 @@ def test_the_calendars_hours_are_those_of_the_weeks_slots(client, auth, create_u
     create_slot(start=at(1, 9, 30))
     create_slot(start=at(2, 16), minutes=60)
     assert calendar_data(week_page(client))["hours"] == [9, 17]
+    assert calendar_data(week_page(client))["scroll"] == 9
 
 
 def test_the_page_knows_the_student_waits_for_a_slot(client, auth, session, create_user,

@@ -80,6 +80,24 @@ def _hours(week) -> list[int]:
     return [min(s for s, _ in spans), max(e for _, e in spans)] if spans else [8, 18]
 
 
+def _scroll_hour(week) -> int:
+    """Where a whole-day calendar opens: the first hour after the longest stretch of the day
+    that no slot of the week uses (a student far from campus sees evening and night slots
+    first, scrolling for the ones after midnight)."""
+    used = set()
+    for offer in week.offers:
+        start = offer.slot.start_utc.astimezone(week.tz)
+        hours = -(-(offer.slot.end_utc - offer.slot.start_utc) // timedelta(hours=1))
+        used.update((start.hour + h) % 24 for h in range(max(hours, 1)))
+    if not used or len(used) == 24:
+        return 8 if not used else 0
+
+    def unused_before(hour: int) -> int:
+        return next(n for n in range(24) if (hour - n - 1) % 24 in used)
+
+    return max(sorted(used), key=unused_before)
+
+
 def _empty_weekend(week) -> list[int]:
     """Saturday and Sunday (FullCalendar's 6 and 0) when no slot shown falls on them: the
     week calendar's columns are wider for the days that have slots."""
@@ -95,6 +113,7 @@ def _calendar_data(week, filters, types) -> dict:
         "api": url_for("appointments_api_slots.list_slots"),
         "type": filters["type_id"], "host": filters["host_key"],
         "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
+        "scroll": _scroll_hour(week),
         "hiddenDays": _empty_weekend(week),
         "offers": {o.slot.id: {"action": o.action, "kind": o.kind, "place": o.place,
                                "reason": LIMIT_REACHED if o.kind == "limit" else o.reason,

@@ -128,7 +128,10 @@ function render() {
     nowIndicator: false,
     slotMinTime: `${String(page.hours[0]).padStart(2, "0")}:00:00`,
     slotMaxTime: `${String(page.hours[1]).padStart(2, "0")}:00:00`,
-    height: "auto",
+    // A week whose slots go on past midnight shows the whole day: in a box of its own that
+    // scrolls, opened where the slots begin (the page would be 3,000 px tall).
+    height: page.hours[1] - page.hours[0] > 14 ? "80vh" : "auto",
+    scrollTime: `${String(page.scroll ?? page.hours[0]).padStart(2, "0")}:00:00`,
     expandRows: true,
     slotEventOverlap: false,
     // No "+N more" folding: every slot is an event of its own, in the tab order in time
