@@ -399,7 +399,7 @@ def test_losing_the_last_seat_offers_the_waitlist_with_the_place(
     ("overlap", "You already have Writing Centre at 10:00."),
     ("clash", "Clashes with MATH 101 (10:00\u201311:00)."),
     ("limit", "You have reached the limit of 1 Advising a day."),
-    ("window", "Bookings open 1 day before the start."),
+    ("window", "Bookings open 24 hours before the start."),
     ("eligibility", "This appointment is for students of other programs. Ask the office"),
 ])
 def test_each_refusal_is_worded_with_the_next_step(app, client, auth, session, create_user,

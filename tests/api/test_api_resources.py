@@ -161,6 +161,21 @@ def test_reschedule_and_attendance(make_caller):
     assert bad.status_code == 422
 
 
+def test_a_student_may_not_move_a_booking_once_cancelling_it_would_be_late(make_caller):
+    staff = make_caller(role="staff")
+    type_id = make_type(staff, cancel_cutoff_minutes=3 * 24 * 60)["id"]  # free until 3 days
+    first, second = make_slot(staff, type_id, soon()), make_slot(staff, type_id, soon(4))
+    ana = make_caller()
+    made = ana.post(f"/slots/{first['id']}/bookings").get_json()
+    refused = ana.post(f"/bookings/{made['id']}/reschedule", json={"slot_id": second["id"]})
+    assert refused.status_code == 422
+    assert refused.content_type.startswith("application/problem+json")
+    assert refused.get_json()["code"] == "too_late_to_move"
+    assert ana.get(f"/bookings/{made['id']}").get_json()["slot_id"] == first["id"]
+    moved = staff.post(f"/bookings/{made['id']}/reschedule", json={"slot_id": second["id"]})
+    assert moved.status_code == 200 and moved.get_json()["slot_id"] == second["id"]
+
+
 def test_slot_update_reports_conflicts_and_cancel(make_caller):
     staff = make_caller(role="staff")
     type_id = make_type(staff, capacity=3)["id"]

@@ -30,12 +30,12 @@ def check_window(policy: Policy, now: datetime, slot_start: datetime) -> None:
         raise RuleViolation("this slot has already started", code="slot_in_past")
     if slot_start - now < policy.min_notice:
         raise RuleViolation(
-            f"bookings close {_human(policy.min_notice)} before the start",
+            f"bookings close {duration_words(policy.min_notice)} before the start",
             code="too_late_to_book",
         )
     if policy.max_advance is not None and slot_start - now > policy.max_advance:
         raise RuleViolation(
-            f"bookings open {_human(policy.max_advance)} before the start",
+            f"bookings open {duration_words(policy.max_advance)} before the start",
             code="too_early_to_book",
         )
 
@@ -83,15 +83,17 @@ def check_move(policy: Policy, now: datetime, slot_start: datetime) -> None:
     if is_late_cancellation(policy, now, slot_start):
         raise RuleViolation(
             f"it is too late to move this appointment: changes close "
-            f"{_human(policy.cancel_cutoff)} before it starts. Keep it, or cancel it (a late "
-            f"cancellation)", code="too_late_to_move")
+            f"{duration_words(policy.cancel_cutoff)} before it starts. Keep it, or cancel it "
+            f"(a late cancellation)", code="too_late_to_move")
 
 
-def _human(delta: timedelta) -> str:
+def duration_words(delta: timedelta) -> str:
+    """A rule's duration as people say it: '90 minutes', '24 hours', '3 days' (in hours up
+    to two days), the same on every page and in every refusal."""
     minutes = int(delta.total_seconds() // 60)
-    if minutes % (24 * 60) == 0:
-        days = minutes // (24 * 60)
-        return f"{days} day{'s' if days != 1 else ''}"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} hour{'s' if minutes != 60 else ''}"
+    units = ((24 * 60, "day"), (60, "hour")) if minutes > 48 * 60 else ((60, "hour"),)
+    for size, unit in units:
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{minutes} minutes"

@@ -329,7 +329,7 @@ def cancellation_rule(offer: Offer, now: datetime | None = None) -> str:
     minutes = offer.slot.type.cancel_cutoff_minutes
     late = bool(minutes) and offer.slot.start_utc - (now or utcnow()) < timedelta(
         minutes=minutes)
-    cutoff = duration_words(minutes)
+    cutoff = rules.duration_words(timedelta(minutes=minutes or 0))
     if offer.action in {"waitlist", "waiting"}:
         leaving = "Leaving the waitlist is free, at any time."
         if not minutes:
@@ -345,16 +345,6 @@ def cancellation_rule(offer: Offer, now: datetime | None = None) -> str:
         return (f"It is less than {cutoff} before the start: cancelling this booking would "
                 "count as a late cancellation.")
     return f"Free cancellation until {cutoff} before; later counts as a late cancellation."
-
-
-def duration_words(minutes: int) -> str:
-    """'24 hours', '3 days', '90 minutes' (hours up to two days)."""
-    units = ((24 * 60, "day"), (60, "hour")) if minutes > 48 * 60 else ((60, "hour"),)
-    for size, unit in units:
-        if minutes % size == 0:
-            count = minutes // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{minutes} minutes"
 
 
 def sentence(message: str) -> str:

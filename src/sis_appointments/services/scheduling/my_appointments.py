@@ -83,7 +83,7 @@ class CancelTerms:
     @property
     def cutoff_words(self) -> str:
         """The cutoff in the words the book page uses: "24 hours", "3 days", "90 minutes"."""
-        return availability.duration_words(int(self.cutoff.total_seconds() // 60))
+        return rules.duration_words(self.cutoff)
 
 
 def cancel_terms(booking: Booking, now: datetime | None = None) -> CancelTerms:
