@@ -91,11 +91,11 @@ def authenticate(session: Session, secret: str, now: datetime | None = None) -> 
 
 
 def _note_use(session: Session, row: ApiToken, now: datetime) -> None:
-    """Write the token's last use, unless another request (or worker) just did."""
+    """Write the token's last use, unless another request (or worker) just did: now or not
+    at all (``tx.note``), so a request never waits behind another writer for it."""
     stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USE_NOTED_EVERY)
     try:
-        tx.run(session, lambda: session.execute(
-            update(ApiToken).where(ApiToken.id == row.id, stale).values(last_used_at=now)))
+        tx.note(session, update(ApiToken).where(ApiToken.id == row.id, stale)
+                .values(last_used_at=now))
     except DBAPIError as error:  # a note: the request goes on without it
-        session.rollback()
         log.warning("token %s: its last use was not written (%s)", row.id, error)

@@ -67,6 +67,24 @@ def run(session: AppointmentsSession, work: Callable[[], T], attempts: int = 5) 
     raise AssertionError("unreachable")
 
 
+def note(session: Session, statement, lock_wait_ms: int = 200) -> None:
+    """Run one write ``statement`` now or not at all, on a connection of its own (outside
+    the session's unit of work): waiting at most ``lock_wait_ms`` for a lock another writer
+    holds, never retried. For notes a request goes on without (a token's last use); raises
+    DBAPIError when it could not write."""
+    with session.get_bind().connect() as connection, connection.begin():
+        if connection.dialect.name != "sqlite":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_wait_ms)}ms'")
+            connection.execute(statement)
+            return
+        waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(lock_wait_ms)}")
+        try:
+            connection.execute(statement)
+        finally:  # the pool's connection waits as configured again
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
+
+
 def get(session: Session, model: type[T], row_id: int, what: str, options=()) -> T:
     """The row of ``model`` with ``row_id``, or NotFound naming ``what``."""
     row = session.get(model, row_id, options=list(options))
