@@ -576,6 +576,9 @@ def test_the_calendars_hours_are_those_of_the_weeks_slots(client, auth, create_u
     create_slot(start=at(2, 16), minutes=60)
     assert calendar_data(week_page(client))["hours"] == [9, 17]
     assert calendar_data(week_page(client))["scroll"] == 9
+    create_slot(start=at(3, 21), minutes=60)  # a long day, not past midnight: from its start
+    assert calendar_data(week_page(client))["hours"] == [9, 22]
+    assert calendar_data(week_page(client))["scroll"] == 9
 
 
 def test_the_page_knows_the_student_waits_for_a_slot(client, auth, session, create_user,

@@ -200,6 +200,32 @@ def test_a_held_seat_is_accepted_from_the_page(client, auth, session, world, off
     assert "There is no seat held for you" in response.get_data(as_text=True)
 
 
+def test_the_book_page_offers_a_held_seat_to_accept_not_a_place_to_leave(client, auth,
+                                                                         session, offer):
+    """A seat held for the student (an offer) is said on the Book page, in the list and the
+    dialog, with Accept and Decline: 'Leave the waitlist' would give it away unasked."""
+    from zoneinfo import ZoneInfo
+
+    session.refresh(offer)
+    day = offer.slot.start_utc.astimezone(ZoneInfo("America/New_York")).date()
+    until = offer.offer_expires_at.astimezone(ZoneInfo("America/New_York"))
+    auth.login("ana")
+    week = client.get("/appointments/book", query_string={
+        "week": (day - timedelta(days=day.weekday())).isoformat()}).get_data(as_text=True)
+    row = week[week.index(f'data-slot-id="{offer.slot_id}"'):]
+    row = row[:row.index("</li>")]
+    assert f"A seat is held for you until <time datetime=\"{offer.offer_expires_at.isoformat()}\">"\
+        f"{until:%H:%M}</time>" in row
+    assert f'action="/appointments/waitlist/{offer.id}/accept"' in row
+    assert f'action="/appointments/waitlist/{offer.id}/decline"' in row
+    assert "/leave" not in row and "On the waitlist" not in row
+    assert '"offered": true' in week  # the calendar's event says it too
+    dialog = client.get(f"/appointments/slots/{offer.slot_id}/book").get_data(as_text=True)
+    assert "A seat is free for you: it is held until" in dialog
+    assert f'action="/appointments/waitlist/{offer.id}/accept"' in dialog
+    assert "Leave the waitlist" not in dialog
+
+
 def test_a_held_seat_is_declined_and_others_cannot_answer_it(client, auth, session, world,
                                                               offer):
     auth.login("ben")

@@ -80,17 +80,21 @@ def _hours(week) -> list[int]:
     return [min(s for s, _ in spans), max(e for _, e in spans)] if spans else [8, 18]
 
 
-def _scroll_hour(week) -> int:
-    """Where a whole-day calendar opens: the first hour after the longest stretch of the day
-    that no slot of the week uses (a student far from campus sees evening and night slots
-    first, scrolling for the ones after midnight)."""
+def _scroll_hour(week, hours: list[int]) -> int:
+    """Where the calendar opens: its first hour, unless it shows the whole day because slots
+    go on past midnight; then the first hour after the longest stretch of the day no slot
+    uses (a student far from campus sees evening and night slots first, scrolling for those
+    after midnight)."""
+    if hours != [0, 24]:
+        return hours[0]
     used = set()
     for offer in week.offers:
         start = offer.slot.start_utc.astimezone(week.tz)
-        hours = -(-(offer.slot.end_utc - offer.slot.start_utc) // timedelta(hours=1))
-        used.update((start.hour + h) % 24 for h in range(max(hours, 1)))
-    if not used or len(used) == 24:
-        return 8 if not used else 0
+        first = start.replace(minute=0, second=0, microsecond=0)
+        count = -(-(offer.slot.end_utc - first) // timedelta(hours=1))
+        used.update((first.hour + h) % 24 for h in range(count))
+    if len(used) == 24:
+        return 0
 
     def unused_before(hour: int) -> int:
         return next(n for n in range(24) if (hour - n - 1) % 24 in used)
@@ -107,15 +111,17 @@ def _empty_weekend(week) -> list[int]:
 
 def _calendar_data(week, filters, types) -> dict:
     """What calendar.js and book.js read (no inline script: a JSON script element)."""
+    hours = _hours(week)
     return {
         "start": week.start.isoformat(), "end": week.end.isoformat(), "zone": week.tz.key,
         "from": week.first_instant.isoformat(), "until": week.last_instant.isoformat(),
         "api": url_for("appointments_api_slots.list_slots"),
         "type": filters["type_id"], "host": filters["host_key"],
-        "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": _hours(week),
-        "scroll": _scroll_hour(week),
+        "types": {t.id: t.name for t in types}, "hosts": week.hosts, "hours": hours,
+        "scroll": _scroll_hour(week, hours),
         "hiddenDays": _empty_weekend(week),
         "offers": {o.slot.id: {"action": o.action, "kind": o.kind, "place": o.place,
+                               "offered": o.held_until is not None,
                                "reason": LIMIT_REACHED if o.kind == "limit" else o.reason,
                                "where": o.where,
                                "confirm": url_for("appointments_portal.confirm",

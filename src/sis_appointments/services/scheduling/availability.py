@@ -69,7 +69,8 @@ class Offer:
     """One slot as a student sees it: seats, the host's name, and what they may do.
 
     ``action`` is ``book``, ``waitlist`` (full, a waitlist to join), ``held`` (they hold it),
-    ``waiting`` (they are on its waitlist: ``entry_id`` at ``place``) or ``none``; ``reason``
+    ``waiting`` (they are on its waitlist: ``entry_id`` at ``place``; ``held_until`` when a
+    freed seat is held for them to accept) or ``none``; ``reason``
     says why not in plain words, ``kind`` which rule: ``clash`` (timetable or another booking
     of theirs: hidden unless asked for), ``limit``, ``window``, ``eligibility``, ``full``
     (full with no waitlist), ``closed``."""
@@ -82,6 +83,7 @@ class Offer:
     reason: str = ""
     entry_id: int | None = None
     place: int | None = None
+    held_until: datetime | None = None  # a seat freed is held for them (an offer) until then
 
     @property
     def position(self) -> int:

@@ -102,13 +102,16 @@ def place_in_line(entry):
 
 
 def waiting_places(session: Session, student_key: str,
-                   slot_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """slot id -> (entry id, place in line) of the student's open places on these slots."""
+                   slot_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
+    """slot id -> (entry id, place in line, until when a seat is held for them if one is)
+    of the student's open places on these slots."""
     rows = session.execute(select(WaitlistEntry.slot_id, WaitlistEntry.id,
-                                  place_in_line(WaitlistEntry)).where(
+                                  place_in_line(WaitlistEntry), WaitlistEntry.status,
+                                  WaitlistEntry.offer_expires_at).where(
         WaitlistEntry.student_key == student_key, WaitlistEntry.slot_id.in_(slot_ids),
         WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES)))
-    return {slot_id: (entry_id, place) for slot_id, entry_id, place in rows}
+    return {slot_id: (entry_id, place, expires if status == "offered" else None)
+            for slot_id, entry_id, place, status, expires in rows}
 
 
 def waitlist_entries(session: Session, slot_id: int, student_key: str) -> list[WaitlistEntry]:

@@ -105,6 +105,7 @@ function focusSlot(id) {
 // -- the confirmation dialog
 
 let opener = null;
+let sending = false; // the dialog's form is on its way (its answer says what happened)
 
 async function openConfirmation(url, from) {
   if (!dialog || typeof dialog.showModal !== "function") {
@@ -190,9 +191,16 @@ if (dialog) {
     if (button) button.disabled = true;
     const body = new FormData(form);
     body.set("fragment", "1");
-    const response = await fetch(form.action, { method: "POST", body,
-      headers: { Accept: "text/html" } });
-    showInDialog(await response.text());
+    sending = true; // the answer says what happened: the slot's own hints wait for it
+    let html;
+    try {
+      const response = await fetch(form.action, { method: "POST", body,
+        headers: { Accept: "text/html" } });
+      html = await response.text();
+    } finally {
+      sending = false;
+    }
+    showInDialog(html);
     focusDialog();
     const done = dialog.querySelector("[data-appt-done]");
     announce(done ? done.textContent : (dialog.querySelector("[role=alert]") || {}).textContent);
@@ -280,6 +288,7 @@ function describe(item) {
 // An open confirmation follows its slot too: when the last seat goes (or one frees, or the
 // slot closes) it is fetched again in its new state, and the change is said.
 async function followDialog({ slot_id: id, remaining, status }) {
+  if (sending) return; // the student's own booking took the seat: its answer will say so
   const shown = dialog && dialog.open
     && dialog.querySelector(`.appt-confirm[data-slot-id="${id}"][data-appt-again]`);
   if (!shown) return;
@@ -289,7 +298,7 @@ async function followDialog({ slot_id: id, remaining, status }) {
   if (!(closed || (action === "book" && full) || (action === "waitlist" && !full))) return;
   const response = await fetch(withFragment(shown.dataset.apptAgain),
     { headers: { Accept: "text/html" } });
-  if (!response.ok || !dialog.open || !document.contains(shown)) return;
+  if (!response.ok || sending || !dialog.open || !document.contains(shown)) return;
   const focused = dialog.contains(document.activeElement);
   showInDialog(await response.text());
   const heading = dialog.querySelector("#appt-dialog-title");
@@ -298,6 +307,7 @@ async function followDialog({ slot_id: id, remaining, status }) {
     heading.focus();
   }
   const after = dialog.querySelector(".appt-confirm")?.dataset.action;
+  if (after === "held") return; // theirs now: nothing was lost
   announce(after === "waitlist" ? "The last seat was just taken: this slot is full now. "
     + "You can join its waitlist." : after === "book" ? "A seat is free again: you can book it now."
     : "This slot can no longer be booked.");

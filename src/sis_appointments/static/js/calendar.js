@@ -45,7 +45,8 @@ function eventContent(event, zone, listed) {
   const day = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric",
     month: "long", timeZone: zone }).format(new Date(slot.start));
   const held = offer.action === "held";
-  const waiting = offer.action === "waiting" ? `On the waitlist (#${offer.place})` : "";
+  const waiting = offer.offered ? "A seat is held for you: accept it"
+    : offer.action === "waiting" ? `On the waitlist (#${offer.place})` : "";
   const status = held ? "Booked by you" : waiting || seats(slot);
   const after = [];
   if (offer.action === "waitlist") after.push("join the waitlist");
@@ -60,7 +61,7 @@ function eventContent(event, zone, listed) {
   }
   // The grid: "10:00", "Advising with Dr Lee" (cut to the width), "2 free" / "Full" /
   // "Booked"; the accessible name is the whole sentence.
-  const short = held ? "Booked" : waiting ? `Waitlist #${offer.place}`
+  const short = held ? "Booked" : offer.offered ? "Seat held" : waiting ? `Waitlist #${offer.place}`
     : slot.remaining > 0 ? `${slot.remaining} free` : "Full";
   const seen = [span(local(slot.start, zone), "appt-event-time"),
     span(`${typeName} with ${hostName}`, "appt-event-title"), span(short, "appt-event-seats")];
@@ -128,8 +129,9 @@ function render() {
     nowIndicator: false,
     slotMinTime: `${String(page.hours[0]).padStart(2, "0")}:00:00`,
     slotMaxTime: `${String(page.hours[1]).padStart(2, "0")}:00:00`,
-    // A week whose slots go on past midnight shows the whole day: in a box of its own that
-    // scrolls, opened where the slots begin (the page would be 3,000 px tall).
+    // A week whose slots span most of the day (all of it when they go on past midnight) is
+    // shown in a box of its own that scrolls, opened where the slots begin (the page would
+    // be up to 3,000 px tall).
     height: page.hours[1] - page.hours[0] > 14 ? "80vh" : "auto",
     scrollTime: `${String(page.scroll ?? page.hours[0]).padStart(2, "0")}:00:00`,
     expandRows: true,

@@ -29,7 +29,7 @@ function typing() {
     && !["hidden", "radio", "checkbox", "submit"].includes(active.type) && active.value !== "";
 }
 
-let refreshing = null;
+let fetching = false; // a refetch is on its way: the next one waits for it (see soon)
 let waiting = null;
 let pending = null; // "" while a refetch waits for the user to leave a field
 
@@ -39,11 +39,9 @@ async function refresh(say) {
     pending = "";
     return;
   }
-  if (refreshing) refreshing.abort();
-  refreshing = new AbortController();
+  fetching = true;
   try {
-    const response = await fetch(body.dataset.apptFragment,
-      { signal: refreshing.signal, headers: { Accept: "text/html" } });
+    const response = await fetch(body.dataset.apptFragment, { headers: { Accept: "text/html" } });
     if (!response.ok || typing()) return;
     const html = await response.text();
     const active = document.activeElement;
@@ -57,15 +55,17 @@ async function refresh(say) {
     }
     document.dispatchEvent(new CustomEvent("appt:body-refreshed"));
     if (say !== null) announce(`${say} ${body.dataset.apptUpdated || ""}`.trim());
-  } catch (error) {
-    if (error.name !== "AbortError") throw error;
+  } finally {
+    fetching = false;
   }
 }
 
 // Several events arrive for one change (a booking, then the seats): refetch once for them,
 // 150 ms after the first. While students book in a stream (registration opening), refetch
-// at most once every GAP ms: the page keeps up, without asking for the whole body on every
-// seat taken (a waiting timer is never pushed back, so a stream cannot starve it).
+// at most once every GAP ms, and never while one is on its way (a busy server answering
+// slowly is not asked again and again): the page keeps up without asking for the whole
+// body on every seat taken. A waiting timer is never pushed back, so a stream cannot
+// starve it.
 const GAP = 2000;
 let last = 0;
 let words = null;
@@ -73,10 +73,14 @@ let words = null;
 function soon(say) {
   if (waiting === null || say !== null) words = say;
   if (waiting !== null) return;
-  waiting = window.setTimeout(() => {
+  waiting = window.setTimeout(async function fire() {
+    if (fetching) { // after the one on its way
+      waiting = window.setTimeout(fire, 150);
+      return;
+    }
     waiting = null;
     last = Date.now();
-    refresh(words);
+    await refresh(words);
   }, Math.max(150, last + GAP - Date.now()));
 }
 
