@@ -605,9 +605,21 @@ def test_the_page_knows_the_student_waits_for_a_slot(client, auth, session, crea
     assert "would be number" not in dialog and "Leave the waitlist" in dialog
     assert f"/appointments/waitlist/{entry.id}/leave" in dialog
     assert "Leaving the waitlist is free" in dialog
-    # leaving from the row: the seat line comes back
-    client.post(f"/appointments/waitlist/{entry.id}/leave", data={"csrf_token": token(client)})
+    # leaving from the row: back to the same week (never to an address elsewhere), and the
+    # seat line comes back
+    back = re.search(r'name="back" value="([^"]+)"', row).group(1).replace("&amp;", "&")
+    assert back.startswith("/appointments/book?week=")
+    left = client.post(f"/appointments/waitlist/{entry.id}/leave",
+                       data={"csrf_token": token(client), "back": back})
+    assert left.status_code == 303 and left.location == back
     assert "Full, 1 waiting" in week_page(client)
+    client.post(f"/appointments/slots/{slot.id}/waitlist", data={"csrf_token": token(client)})
+    session.rollback()
+    again = session.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.student_key == ana.key, WaitlistEntry.status == "waiting")).one()
+    elsewhere = client.post(f"/appointments/waitlist/{again.id}/leave", data={
+        "csrf_token": token(client), "back": "https://elsewhere.example/appointments/book?x"})
+    assert elsewhere.location == "/appointments/"
 
 
 def test_inside_the_cutoff_the_confirmation_says_cancelling_would_be_late(

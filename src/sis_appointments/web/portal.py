@@ -61,13 +61,14 @@ def _rooms(mine) -> str:
     return " ".join(["me", *(f"type:{t}" for t in sorted(types))])
 
 
-def act(form, action, success, back: str, words=lambda error: error.message):
+def act(form, action, success, back: str, words=lambda error: error.message,
+        done: str | None = None):
     """Run one service call for a POSTed form; rule refusals become a message (worded by
     ``words``). ``success`` is the message, or a function of what the call returned that
-    words it."""
+    words it, said on ``done`` (default: My appointments)."""
     require_valid(form)
     try:
-        done = action()
+        result = action()
     except Forbidden:
         abort(403)
     except NotFound:
@@ -75,8 +76,8 @@ def act(form, action, success, back: str, words=lambda error: error.message):
     except SchedulingError as error:
         flash(words(error), "error")
         return redirect(back, 303)
-    flash(success(done) if callable(success) else success)
-    return redirect(url_for("appointments_portal.index"), 303)
+    flash(success(result) if callable(success) else success)
+    return redirect(done or url_for("appointments_portal.index"), 303)
 
 
 def _at(booking, zone) -> str:
@@ -202,9 +203,19 @@ def reschedule(booking_id: int):
 @permissions.require_roles("student")
 def leave_waitlist(entry_id: int):
     actor = permissions.current_identity()
+    here = url_for("appointments_portal.index")
     return act(ActionForm(),
                 lambda: waitlist.leave(db.session(), actor=actor, entry_id=entry_id),
-                "You left the waitlist.", url_for("appointments_portal.index"))
+                "You left the waitlist.", here, done=_book_page(request.form.get("back")))
+
+
+def _book_page(address: str | None) -> str | None:
+    """``address`` when it is a week of the Book page (the form came from there), else None:
+    never somewhere else."""
+    page = url_for("appointments_portal.book_page")
+    if address and (address == page or address.startswith(page + "?")):
+        return address
+    return None
 
 
 @bp.post(f"/waitlist/<{ID}:entry_id>/accept")
