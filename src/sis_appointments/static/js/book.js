@@ -317,7 +317,7 @@ document.addEventListener("appt:slot.availability", (event) => {
   const { slot_id: id, remaining, capacity, waitlist_length: waiting, status } = event.detail;
   followDialog(event.detail);
   const item = slotItem(id);
-  if (!item || item.dataset.action === "waiting") return;
+  if (!item) return;
   if (status && status !== "open") {
     announce(`${describe(item)}: no longer open.`);
     const day = item.closest(".appt-day");
@@ -325,6 +325,7 @@ document.addEventListener("appt:slot.availability", (event) => {
     if (day && !day.querySelector("[data-slot-id]")) day.remove();
     return;
   }
+  if (item.dataset.action === "waiting") return; // their place is said, not the seats
   const seats = item.querySelector("[data-seats]");
   const full = remaining <= 0;
   if (seats) {
