@@ -6,7 +6,7 @@ every student told once)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import time
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -134,6 +134,26 @@ def test_shift_and_reassign(session, week):
     theirs = batch_ops.run(session, staff("h1"), [made["h1", 4, 10].id], "reassign",
                            {"host": "h2"})  # h1 does not manage h2's calendar
     assert not theirs.applied and "cannot manage" in theirs.refused[0].message
+
+
+@pytest.mark.parametrize("minutes", [45, -45])
+def test_a_day_of_back_to_back_slots_moves_as_one(session, create_type, create_slot, minutes):
+    """Each slot is checked against where the batch's other slots end up: moving a day of
+    hourly slots by 45 minutes (either way) collides with nothing."""
+    kind = create_type(hosts=("h3",), duration_minutes=60)
+    day = [create_slot(start=at(1, hour), minutes=60, host_key="h3", type=kind)
+           for hour in (-3, -2, -1, 2, 3)]  # 09:00, 10:00, 11:00, 14:00, 15:00
+    ids, starts = [s.id for s in day], [s.start_utc for s in day]
+    for dry_run in (True, False):
+        report = batch_ops.run(session, ADMIN, ids, "shift", {"minutes": minutes},
+                               dry_run=dry_run)
+        assert all(o.ok for o in report.outcomes) and not report.refused, [
+            o.message for o in report.outcomes]
+        assert [o.slot_id for o in report.outcomes] == ids  # in the order chosen
+    assert report.applied
+    session.rollback()
+    assert [session.get(Slot, i).start_utc for i in ids] == [
+        start + timedelta(minutes=minutes) for start in starts]
 
 
 def test_advisor_out_hands_over_what_fits_and_cancels_the_rest(session, week):

@@ -249,6 +249,12 @@ def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: 
         raise InvalidInput("choose at least one slot", code="nothing_chosen")
     if len(slot_ids) > MAX_SLOTS:
         raise InvalidInput(f"at most {MAX_SLOTS} slots at a time", code="too_many_slots")
+    chosen = slot_ids
+    if op == "shift":  # the slot ahead in the move's direction moves first: out of the way
+        starts = dict(session.execute(select(Slot.id, Slot.start_utc)
+                                      .where(Slot.id.in_(slot_ids))).all())
+        slot_ids = [i for i in slot_ids if i not in starts] + sorted(
+            starts, key=starts.__getitem__, reverse=params["minutes"] > 0)
     outcomes: list[Outcome] = []
     steps = [_step(session, actor, slot_id, op, params) for slot_id in slot_ids]
     steps[0] = _warmed(session, slot_ids, steps[0])
@@ -258,7 +264,8 @@ def run(session: Session, actor: SisUser, slot_ids: list[int], op: str, params: 
         applied, reports = batch.run(session, steps, all_or_nothing=all_or_nothing,
                                      dry_run=dry_run, observe=observe)
     _settle(outcomes, reports, slot_ids)
-    return Report(op, applied, dry_run, outcomes)
+    order = {slot_id: index for index, slot_id in enumerate(chosen)}
+    return Report(op, applied, dry_run, sorted(outcomes, key=lambda o: order[o.slot_id]))
 
 
 def _warmed(session: Session, slot_ids: list[int], first: Callable[[], dict]
