@@ -98,6 +98,9 @@ def test_a_refused_slot_stops_or_is_skipped(client, auth, session, office, creat
     body = {"csrf_token": token(client, BATCH), "slot": ids, "op": "capacity",
             "capacity": "1", "mode": "all", "action": "run"}
     assert client.post(BATCH, data={**body, "capacity": "0"}).status_code == 422
+    preview = client.post(BATCH, data={**body, "action": "preview"}).get_data(as_text=True)
+    assert "Nothing would change: change the choice" in preview  # all or nothing, one refused
+    assert 'value="run"' not in preview  # no button to run it on 0 slots
     html = client.post(BATCH, data=body).get_data(as_text=True)
     assert "Nothing was changed" in html and "below the 2 seats taken" in html
     session.rollback()

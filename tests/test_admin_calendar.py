@@ -109,6 +109,17 @@ def _add(client, action, **fields):
     return client.post(path, data=body)
 
 
+def test_a_host_who_does_not_host_the_type_is_named_not_numbered(client, auth, session,
+                                                                  office, create_type):
+    lee, kim, ana, advising, lees, kims = office
+    kims_own = create_type(name="Careers drop-in", hosts=(kim.key,))
+    auth.login("boss")
+    preview = _add(client, "preview", host=lee.key, type_id=kims_own.id,
+                   day=(next_monday() + timedelta(days=2)).isoformat(), start="09:00",
+                   end="10:00")
+    assert "Dr Lee is not a host of Careers drop-in" in preview.get_data(as_text=True)
+
+
 def test_adding_availability_previews_first_then_creates(client, auth, session, office):
     lee, kim, ana, advising, lees, kims = office
     auth.login("lee")

@@ -51,7 +51,7 @@ def create(session: Session, *, actor: SisUser, type_id: int, host_key: str,
     def work() -> Series:
         slot_type = slots.load_type(session, type_id)
         access.require_manage_host(session, actor, host_key)
-        slots.check_host(slot_type, host_key)
+        slots.check_host(session, slot_type, host_key)
         series = Series(type_id=type_id, host_key=host_key,
                         timezone=timezone or slot_type.timezone, start_local=start_local,
                         rrule=rrule.strip().removeprefix("RRULE:"),

@@ -26,7 +26,7 @@ from sis_appointments.models import (
 )
 from sis_appointments.models.scheduling import OPEN_WAITLIST_STATUSES
 from sis_appointments.services.accounts import access
-from sis_appointments.services.platform import audit, events, tx
+from sis_appointments.services.platform import audit, events, sis, tx
 from sis_appointments.services.scheduling import booking, seats, waitlist
 
 MAX_BUFFER = timedelta(days=1)  # the widest buffer looked for around a new slot
@@ -92,9 +92,11 @@ def load_type(session: Session, type_id: int) -> AppointmentType:
     return tx.get(session, AppointmentType, type_id, "appointment type")
 
 
-def check_host(slot_type: AppointmentType, host_key: str) -> None:
+def check_host(session: Session, slot_type: AppointmentType, host_key: str) -> None:
+    """Refuse a host who is not one of the type's, named as the SIS names them."""
     if host_key not in {h.host_key for h in slot_type.hosts}:
-        raise InvalidInput(f"{host_key} is not a host of {slot_type.name}", code="not_a_host")
+        raise InvalidInput(f"{sis.user_name(session, host_key)} is not a host of "
+                           f"{slot_type.name}", code="not_a_host")
 
 
 def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: str,
@@ -109,7 +111,7 @@ def create_custom(session: Session, *, actor: SisUser, type_id: int, host_key: s
     def work() -> list[Slot]:
         slot_type = load_type(session, type_id)
         access.require_manage_host(session, actor, host_key)
-        check_host(slot_type, host_key)
+        check_host(session, slot_type, host_key)
         intervals = planned(slot_type, start, end, split)
         place = location or slot_type.location
         seats.lock_people(session, f"host:{host_key}", f"location:{place}")
@@ -271,7 +273,7 @@ def reassign(session: Session, *, actor: SisUser, slot_id: int, host_key: str) -
         slot = load_slot(session, slot_id)
         access.require_manage_host(session, actor, slot.host_key)
         access.require_manage_host(session, actor, host_key)
-        check_host(slot.type, host_key)
+        check_host(session, slot.type, host_key)
         if slot.status != "open":
             raise Conflict("only an open slot can be given to another host", code="slot_closed")
         if host_key == slot.host_key:

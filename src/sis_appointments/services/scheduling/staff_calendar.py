@@ -132,7 +132,7 @@ class Plan:
 def _checked(session: Session, actor: SisUser, type_id: int, host_key: str):
     slot_type = slots.load_type(session, type_id)
     access.require_manage_host(session, actor, host_key)
-    slots.check_host(slot_type, host_key)
+    slots.check_host(session, slot_type, host_key)
     return slot_type
 
 

@@ -129,8 +129,9 @@ function render() {
     // Words, not FullCalendar's icon font (its glyphs showed as empty boxes where the font
     // did not load).
     buttonIcons: false,
-    buttonText: { prev: "‹ Previous", next: "Next ›", today: "This week", month: "Month",
-      week: "Week", day: "Day", list: "List" },
+    // "Agenda", not "List": the page's own Calendar/List choice is another page.
+    buttonText: { prev: "‹ Previous", next: "Next ›", today: "Today", month: "Month",
+      week: "Week", day: "Day", list: "Agenda" },
     allDaySlot: false,
     nowIndicator: false,
     scrollTime: "07:00:00", // the whole day, scrolled to the morning
