@@ -299,14 +299,25 @@ def test_staff_find_and_book_a_student_overriding_a_rule_with_a_reason(
                                      "reason": "course plan"}, follow_redirects=True)
     assert "Booked: Ana Student." in booked.get_data(as_text=True)
     path = f"{CAL}/slots/{second.id}/book"
-    refused = client.post(path, data={"csrf_token": token(client, path), "student": ana.key},
-                          follow_redirects=True)
-    assert "You may book anyway: say why in the override field." in refused.get_data(
-        as_text=True)
+    refused = client.post(path, data={"csrf_token": token(client, path), "student": ana.key,
+                                      "q": "Ana", "reason": "second visit"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422  # said to staff, about the student, what was typed kept
+    assert ("Ana Student: at most 1 per week. You may book anyway: say why in "
+            "\u201cBook despite the rules, because\u201d.") in page
+    assert 'value="second visit"' in page and "Book Ana Student" in page
     overridden = client.post(path, data={"csrf_token": token(client, path),
                                          "student": ana.key, "override": "exam week"},
                              follow_redirects=True)
     assert "Booked: Ana Student." in overridden.get_data(as_text=True)
+    overlapping = create_slot(start=at(3, 9), host_key=kim.key, type=advising)
+    path_kim = f"{CAL}/slots/{overlapping.id}/book"
+    auth.logout()
+    auth.login("kim")
+    same_time = client.post(path_kim, data={"csrf_token": token(client, path_kim),
+                                            "student": ana.key, "override": "agreed"})
+    assert "Ana Student cannot be booked here: the student already has an appointment at " \
+        "that time. No reason overrides this." in same_time.get_data(as_text=True)
     session.rollback()
     session.expire_all()
     assert session.scalars(select(Booking.slot_id).where(Booking.student_key == ana.key)

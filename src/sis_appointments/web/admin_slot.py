@@ -158,6 +158,7 @@ def calendar_book(slot_id: int):
     identity, session, zone, found = _details(slot_id)
     form = BookStudentForm()
     back = url_for("appointments_admin.calendar_slot", slot_id=slot_id)
+    refused = None
     if request.method == "POST":
         require_valid(form)
         try:
@@ -166,18 +167,27 @@ def calendar_book(slot_id: int):
                          override_reason=form.override.data or None)
         except SchedulingError as error:
             session.rollback()
-            flash(error.sentence + (
-                " You may book anyway: say why in the override field."
-                if error.code in eligibility.OVERRIDABLE_CODES else ""), "error")
-            return redirect(url_for("appointments_admin.calendar_book", slot_id=slot_id,
-                                    q=request.form.get("q", "")), 303)
-        flash(f"Booked: {sis.name(session, form.student.data)}.")
-        return redirect(back, 303)
-    query = request.args.get("q", "")
+            refused = _staff_words(session, form, error)
+        else:
+            flash(f"Booked: {sis.name(session, form.student.data)}.")
+            return redirect(back, 303)
+    query = (request.form if refused else request.args).get("q", "")
     found_students = sis.search_students(session, query) if query else []
     return render_template("appointments/admin/calendar_book.html", found=found,
                            slot=found.slot, query=query, students=found_students, form=form,
-                           zone=zone)
+                           zone=zone, refused=refused), 422 if refused else 200
+
+
+def _staff_words(session, form: BookStudentForm, error: SchedulingError) -> str:
+    """A refusal said to the staff member booking: whose rule it is, and whether a reason
+    lets them book anyway."""
+    who = sis.name(session, form.student.data)
+    if error.code not in eligibility.OVERRIDABLE_CODES:
+        return f"{who} cannot be booked here: {error.message}. No reason overrides this."
+    if form.override.data:
+        return f"{who}: {error.message}."
+    return (f"{who}: {error.message}. You may book anyway: say why in "
+            "\u201cBook despite the rules, because\u201d.")
 
 
 @bp.post(f"/calendar/slots/<{ID}:slot_id>/cancel")
