@@ -150,7 +150,10 @@ def test_a_clash_is_named_and_blocks_creating(client, auth, session, office):
     day = (next_monday() + timedelta(days=1)).isoformat()  # lees is at 10:00 that day
     html = _add(client, "preview", host=lee.key, type_id=advising.id, day=day,
                 start="09:30", end="10:30").get_data(as_text=True)
-    assert "1 of them collide with slots already on the calendar" in html
+    assert "1 of them collides with slots already on the calendar" in html
+    local = lees.start_utc.astimezone(NEW_YORK)
+    assert (f'Collides with <a href="{CAL}/slots/{lees.id}">the host&#39;s slot at '
+            f'{local:%H:%M}</a>') in html  # which one, and a way to it
     assert re.search(r'value="create" class="appt-button" disabled', html)
     refused = _add(client, "create", host=lee.key, type_id=advising.id, day=day,
                    start="09:30", end="10:30")

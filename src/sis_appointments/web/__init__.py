@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -104,3 +105,4 @@ def fixed_clock(app, instant) -> None:
 def register_filters(app) -> None:
     app.add_template_filter(format_local, "appt_local")
     app.add_template_filter(user_name, "appt_user_name")
+    app.add_template_filter(datetime.fromisoformat, "appt_instant")  # ISO text -> datetime
