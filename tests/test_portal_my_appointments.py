@@ -264,6 +264,10 @@ def test_what_happened_shows_the_students_own_bookings_story(
     auth.login("lee")  # staff who host it see it, named
     page = client.get(f"/appointments/bookings/{made.id}").get_data(as_text=True)
     assert "Moved by you" in page and ana.name in page
+    session.refresh(made)
+    assert (f'href="/admin/appointments/calendar/slots/{made.slot_id}">Back to the slot in '
+            'the calendar</a>') in page  # not a dead end for staff
+    assert "Back to my appointments" not in page
     create_user(username="kim", role="staff")
     auth.logout()
     auth.login("kim")  # staff who do not manage the calendar: it does not exist
