@@ -58,7 +58,7 @@ def check_limits(policy: Policy, held: Iterable[datetime], slot_start: datetime,
     held = list(held)
     if policy.max_active is not None and len(held) >= policy.max_active:
         raise RuleViolation(
-            f"you can hold at most {policy.max_active} active bookings of this type",
+            f"at most {policy.max_active} active bookings of this type per student",
             code="limit_active",
         )
     day = slot_start.astimezone(tz).date()
