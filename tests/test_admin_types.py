@@ -140,6 +140,7 @@ def test_admins_choose_known_staff_or_name_one_by_key(client, auth, session, peo
     auth.login("ada")
     html = client.get(NEW).get_data(as_text=True)
     assert "Dr Kim" in html and 'name="extra_host"' in html
+    assert not re.search(r"<input checked id=\"hosts-", html)  # an admin: nobody ticked
     response = post(client, NEW, form([], extra_host=sam.key))
     assert response.status_code == 422
     assert "no staff member has the user key" in response.get_data(as_text=True).lower()

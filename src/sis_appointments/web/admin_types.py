@@ -143,8 +143,8 @@ def types_new():
     hosts = _host_choices(session, identity, form)
     if not form.is_submitted():
         form.timezone.data = permissions.display_zone(identity).key
-        if any(h.key == identity.key for h in hosts):
-            form.hosts.data = [identity.key]
+        if not identity.has_role("admin") and any(h.key == identity.key for h in hosts):
+            form.hosts.data = [identity.key]  # staff make types for their own calendar
     fields = _submitted(session, identity, form)
     if fields is not None:
         try:
