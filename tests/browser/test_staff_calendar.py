@@ -104,7 +104,7 @@ def test_the_week_shows_seats_and_follows_bookings_live(open_page, sis_server):
     expect(page.locator("#appt-live")).to_contain_text("Live seats at 07:00: 1 of 3 booked")
     event.click()
     expect(page.get_by_role("heading", name="Live seats")).to_be_visible()
-    expect(page.locator("table")).to_contain_text("confirmed")
+    expect(page.locator("table")).to_contain_text("booked")
 
 
 def test_availability_is_added_with_the_keyboard_alone(open_page, sis_server):
