@@ -48,6 +48,25 @@ def fresh_schema(url: str) -> None:
     engine.dispose()
 
 
+def seed_people(app, students: int, staff: int) -> None:
+    """In ``app``'s context: the host's and the plugin's tables, and the reference SIS's
+    people (``students`` and ``staff``) without its demo appointments (the bench makes its
+    own world)."""
+    from unittest import mock
+
+    from demo_sis.extensions import db
+
+    from sis_appointments import demo
+    from sis_appointments.models import metadata
+
+    db.create_all()
+    metadata.create_all(app.extensions["sis_appointments"].engine)
+    with mock.patch.object(demo, "seed", return_value=None):
+        result = app.test_cli_runner().invoke(args=[
+            "seed", "--students", str(students), "--staff", str(staff)])
+    assert result.exit_code == 0, result.output
+
+
 def save(name: str, figures: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

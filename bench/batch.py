@@ -57,12 +57,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "engine"))
-from _common import save, table, wipe  # noqa: E402
+from _common import save, seed_people, table, wipe  # noqa: E402
 from portal import Statements  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
@@ -106,10 +105,7 @@ def free_port() -> int:
 def make_app(smtp_port: int):
     """The reference SIS with 50 staff and 3,300 students, the plugin's tables created."""
     from demo_sis import create_app
-    from demo_sis.extensions import db
 
-    from sis_appointments import demo
-    from sis_appointments.models import metadata
 
     wipe(PG_URL, REDIS_URL)
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "SECRET_KEY": "bench",
@@ -119,12 +115,7 @@ def make_app(smtp_port: int):
                       "SIS_APPOINTMENTS_SMTP_PORT": smtp_port,
                       "SIS_APPOINTMENTS_MAIL_FROM": "appointments@bench.example"})
     with app.app_context():
-        db.create_all()
-        metadata.create_all(app.extensions["sis_appointments"].engine)
-        with mock.patch.object(demo, "seed", return_value=None):  # only the bench's world
-            result = app.test_cli_runner().invoke(args=[
-                "seed", "--students", str(STUDENTS), "--staff", str(HOSTS)])
-        assert result.exit_code == 0, result.output
+        seed_people(app, STUDENTS, HOSTS)
     return app
 
 

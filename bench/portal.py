@@ -44,12 +44,11 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
-from unittest import mock
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import percentiles, save, table  # noqa: E402
+from _common import percentiles, save, seed_people, table  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/bench_portal")
@@ -125,9 +124,7 @@ def prepare():
     from demo_sis.models import TimetableEntry, User
     from sqlalchemy import create_engine, delete, select, text
 
-    from sis_appointments import demo
     from sis_appointments.contract import SisUser
-    from sis_appointments.models import metadata
     from sis_appointments.services.scheduling import appointment_types, slots
 
     engine = create_engine(PG_URL)
@@ -142,12 +139,7 @@ def prepare():
                       "SIS_APPOINTMENTS_RATE_LIMIT_TOKENS": "100000/minute"})
     campus = ZoneInfo(CAMPUS)
     with app.app_context():
-        db.create_all()
-        metadata.create_all(app.extensions["sis_appointments"].engine)
-        with mock.patch.object(demo, "seed", return_value=None):  # only the bench's slots
-            result = app.test_cli_runner().invoke(args=[
-                "seed", "--students", str(SEED_STUDENTS), "--staff", str(HOSTS)])
-        assert result.exit_code == 0, result.output
+        seed_people(app, SEED_STUDENTS, HOSTS)
         staff = db.session.scalars(select(User).where(User.role == "staff")
                                    .order_by(User.id)).all()[:HOSTS]
         students = db.session.scalars(select(User).where(User.role == "student")

@@ -26,10 +26,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import fresh_schema, save, table  # noqa: E402
+from _common import fresh_schema, save, seed_people, table  # noqa: E402
 from portal import Statements, login, measure  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL",
@@ -91,20 +90,13 @@ def prepare():
     from demo_sis.models import User
     from sqlalchemy import select, text
 
-    from sis_appointments import demo
-    from sis_appointments.models import metadata
 
     fresh_schema(PG_URL)
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "SECRET_KEY": "bench",
                       "SIS_DISABLE_PLUGIN_AUTOLOAD": False})
     with app.app_context():
-        db.create_all()
+        seed_people(app, 1, 500)
         plugin_engine = app.extensions["sis_appointments"].engine
-        metadata.create_all(plugin_engine)
-        with mock.patch.object(demo, "seed", return_value=None):  # only the bench's world
-            result = app.test_cli_runner().invoke(args=["seed", "--students", "1",
-                                                        "--staff", "500"])
-        assert result.exit_code == 0, result.output
         staff = db.session.execute(select(User.id, User.office).where(User.role == "staff")
                                    .order_by(User.id)).all()[:500]
     hosts = len(staff)

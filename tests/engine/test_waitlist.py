@@ -118,12 +118,19 @@ def test_a_waiting_student_whose_clash_goes_away_gets_the_free_seat(session, cre
     assert violations(session) == []
 
 
-def test_booking_a_slot_directly_closes_ones_own_place_on_it(session, create_slot, fake_host):
+def _a_free_seat_w_cannot_take_for_an_exam(session, create_slot, fake_host):
+    """X (one seat) freed by A while W, first in line, has an exam then: the seat stays
+    free beside W's place. Returns X and W's place."""
     x = create_slot(start=at(2), host_key="host1")
     a_on_x = booking.book(session, actor=student("a"), slot_id=x.id, now=NOW)
     place = waitlist.join(session, actor=student("w"), slot_id=x.id, now=NOW)
     fake_host.busy["w"] = [BusyTime(at(2), at(2, 1), "exam")]
     booking.cancel(session, actor=student("a"), booking_id=a_on_x.id, now=NOW)
+    return x, place
+
+
+def test_booking_a_slot_directly_closes_ones_own_place_on_it(session, create_slot, fake_host):
+    x, place = _a_free_seat_w_cannot_take_for_an_exam(session, create_slot, fake_host)
     fake_host.busy["w"] = []  # the exam moved: W books the free seat themself
     mine = booking.book(session, actor=student("w"), slot_id=x.id, now=NOW)
     session.expire_all()
@@ -135,11 +142,7 @@ def test_booking_a_slot_directly_closes_ones_own_place_on_it(session, create_slo
 
 
 def test_the_periodic_check_promotes_where_a_seat_sits_free(session, create_slot, fake_host):
-    x = create_slot(start=at(2), host_key="host1")
-    a_on_x = booking.book(session, actor=student("a"), slot_id=x.id, now=NOW)
-    place = waitlist.join(session, actor=student("w"), slot_id=x.id, now=NOW)
-    fake_host.busy["w"] = [BusyTime(at(2), at(2, 1), "exam")]
-    booking.cancel(session, actor=student("a"), booking_id=a_on_x.id, now=NOW)
+    x, place = _a_free_seat_w_cannot_take_for_an_exam(session, create_slot, fake_host)
     assert waitlist.reconcile(session, now=NOW) == 0  # still clashes with the exam
     fake_host.busy["w"] = []  # the timetable changed in the SIS
     assert waitlist.reconcile(session, now=NOW) == 1
