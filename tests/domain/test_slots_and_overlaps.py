@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sis_appointments.domain.errors import InvalidInput
-from sis_appointments.domain.slots import Interval, overlapping_pairs, split
+from sis_appointments.domain.slots import Interval, split
 
 T0 = datetime(2026, 5, 4, 13, 0, tzinfo=UTC)
 minutes = timedelta(minutes=1)
@@ -75,18 +75,3 @@ def test_split_counts_elapsed_time_across_a_dst_change(zone, start, end, expecte
     assert got == [Interval(day + timedelta(hours=a), day + timedelta(hours=b))
                    for a, b in expected]
     assert all(i.end - i.start == 60 * minutes for i in got)
-
-
-intervals = st.lists(st.tuples(st.integers(0, 500), st.integers(1, 120)), max_size=40)
-
-
-@settings(max_examples=200, deadline=None)
-@given(raw=intervals)
-def test_overlapping_pairs_match_checking_every_pair(raw):
-    items = [(n, Interval(T0 + s * minutes, T0 + (s + d) * minutes))
-             for n, (s, d) in enumerate(raw)]
-    expected = {frozenset((a, b)) for a, x in items for b, y in items
-                if a < b and x.start < y.end and y.start < x.end}
-    got = [frozenset(pair) for pair in overlapping_pairs(items)]
-    assert len(got) == len(set(got))
-    assert set(got) == expected

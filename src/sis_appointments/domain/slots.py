@@ -60,14 +60,3 @@ def split(start: datetime, end: datetime, duration: timedelta,
             f"the range ({minutes} minutes) is shorter than one slot with its buffers "
             f"({needed} minutes)", code="range_too_short")
     return slots
-
-
-def overlapping_pairs(intervals: list[tuple[object, Interval]]) -> list[tuple[object, object]]:
-    """Every pair of keys whose intervals overlap, by a sweep over start times."""
-    ordered = sorted(intervals, key=lambda item: (item[1].start, item[1].end))
-    pairs, active = [], []
-    for key, interval in ordered:
-        active = [(k, i) for k, i in active if i.end > interval.start]
-        pairs.extend((k, key) for k, i in active if i.overlaps(interval))
-        active.append((key, interval))
-    return pairs

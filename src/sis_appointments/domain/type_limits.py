@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 DAY_MINUTES = 24 * 60
 INT_MAX = 2_147_483_647  # what the database stores
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # times outside are refused: no arithmetic overflows
 
 
 @dataclass(frozen=True)

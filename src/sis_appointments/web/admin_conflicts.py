@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, Length, NumberRange, Optional, Regexp
 
 from sis_appointments.domain.errors import Forbidden, NotFound, SchedulingError
 from sis_appointments.models import utcnow
@@ -46,10 +46,6 @@ class ResolveForm(FlaskForm):
     item = HiddenField(validators=[Optional(), Length(max=250)])  # the conflict shown
     reason = StringField("Reason", validators=[
         Length(max=1000), Regexp(r"^[^\x00]*$", message="must not contain NUL characters")])
-
-    def validate_reason(self, field):
-        if self.action.data == "cancel_slot" and not (field.data or "").strip():
-            raise ValidationError("Say why the slot is cancelled: its students are told.")
 
 
 def _range() -> tuple[date, int]:
@@ -98,14 +94,15 @@ def resolve_conflict():
     success flashed on the page it came from."""
     form = ResolveForm()
     if not submitted(form):
-        message = form.reason.errors[0] if form.reason.errors else "That did not work: " + \
-            "; ".join(f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
+        message = "That did not work: " + "; ".join(
+            f"{name.replace('_', ' ')} {' '.join(e)}" for name, e in form.errors.items())
     else:
         fields = {k: getattr(form, k).data for k in
                   ("slot_id", "booking_id", "target_slot_id", "kind", "subject")}
         try:
             conflicts.resolve(db.session(), actor=permissions.current_identity(),
                               action=form.action.data, reason=(form.reason.data or "").strip(),
+                              slot_reason_required=True,
                               **{k: v for k, v in fields.items() if v})
         except NotFound:
             abort(404)

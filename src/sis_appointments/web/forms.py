@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # as the API's (web/api/schemas/common.py)
+from sis_appointments.domain.type_limits import EARLIEST_YEAR, INT_MAX, LATEST_YEAR
 
 
 def choices(words: dict, empty: str | None = None, by_label: bool = True) -> list[SelectChoice]:
@@ -44,7 +44,7 @@ def query_id(name: str) -> int | None:
     """A row id from a page's query string, or None when absent or not a positive 32-bit
     integer (the database's ids)."""
     value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= 2_147_483_647 else None
+    return value if value is not None and 1 <= value <= INT_MAX else None
 
 
 class ActionForm(FlaskForm):

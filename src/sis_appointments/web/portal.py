@@ -189,8 +189,7 @@ def reschedule(booking_id: int):
     session = db.session()
     zone = permissions.display_zone(identity)
     terms = my_appointments.cancel_terms(found)
-    days, cut = ([], False) if terms.late else my_appointments.reschedule_options(
-        session, found, zone)
+    days, cut = my_appointments.reschedule_options(session, found, zone)
     return render_template(
         "appointments/portal/reschedule.html", booking=found, days=days, cut=cut, form=form,
         terms=terms,

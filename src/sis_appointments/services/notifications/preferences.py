@@ -31,11 +31,9 @@ def mandatory_channel(session: Session) -> str:
     return "email" if "email" in channel_names(session) else "inapp"
 
 
-def _chosen(session: Session, user_keys, events=None) -> dict[tuple[str, str, str], bool]:
+def _chosen(session: Session, user_keys) -> dict[tuple[str, str, str], bool]:
     """The users' own switches, (user key, event, channel) -> on, in one query."""
     query = select(NotificationPreference).where(NotificationPreference.user_key.in_(user_keys))
-    if events is not None:
-        query = query.where(NotificationPreference.event.in_(events))
     return {(r.user_key, r.event, r.channel): r.enabled for r in session.scalars(query)}
 
 

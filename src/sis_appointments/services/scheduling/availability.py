@@ -247,7 +247,8 @@ def assess(session: Session, student_key: str, slots: list[Slot], now: datetime,
                           max(s.end_utc for s in slots))
     record = sis.student(session, student_key)
     names = sis.users(session, {s.host_key for s in slots})
-    mine = queries.waiting_places(session, student_key, [s.id for s in slots])
+    # a place of theirs can only be where someone waits
+    mine = queries.waiting_places(session, student_key, list(waiting)) if waiting else {}
     out = []
     for slot in slots:
         host = getattr(names.get(slot.host_key), "name", None) or slot.host_key
@@ -328,20 +329,19 @@ def limit_words(type_name: str, code: str, policy: rules.Policy) -> str:
 def cancellation_rule(offer: Offer, now: datetime | None = None) -> str:
     """What cancelling would mean, in words: the type's rule for a booking made now (late
     already inside the cutoff); for a place on the waitlist, that leaving it is free."""
-    minutes = offer.slot.type.cancel_cutoff_minutes
-    late = bool(minutes) and offer.slot.start_utc - (now or utcnow()) < timedelta(
-        minutes=minutes)
-    cutoff = rules.duration_words(timedelta(minutes=minutes or 0))
+    policy = eligibility.policy_of(offer.slot.type)
+    late = rules.is_late_cancellation(policy, now or utcnow(), offer.slot.start_utc)
+    cutoff = rules.duration_words(policy.cancel_cutoff)
     if offer.action in {"waitlist", "waiting"}:
         leaving = "Leaving the waitlist is free, at any time."
-        if not minutes:
+        if not policy.cancel_cutoff:
             return f"{leaving} So is cancelling a seat you get, until the start."
         if late:
             return (f"{leaving} It is less than {cutoff} before the start: cancelling a seat "
                     "you get would count as a late cancellation.")
         return (f"{leaving} A seat you get can be cancelled free until {cutoff} before; later "
                 "counts as a late cancellation.")
-    if not minutes:
+    if not policy.cancel_cutoff:
         return "Free cancellation until the start."
     if late:
         return (f"It is less than {cutoff} before the start: cancelling this booking would "

@@ -227,8 +227,10 @@ def find_for(session: Session, *, actor: SisUser, start: datetime,
 
 
 def resolve(session: Session, *, actor: SisUser, action: str, reason: str = "",
-            **given) -> list[Booking]:
-    """Resolve a conflict one of the ``RESOLUTIONS`` ways (staff); returns bookings moved."""
+            slot_reason_required: bool = False, **given) -> list[Booking]:
+    """Resolve a conflict one of the ``RESOLUTIONS`` ways (staff); returns bookings moved.
+    ``slot_reason_required`` (the staff page): a slot is not cancelled without a word to its
+    students."""
     access.require_staff(actor, "see and resolve conflicts")
     if action not in RESOLUTIONS:
         raise InvalidInput(f"action must be one of {', '.join(RESOLUTIONS)}", code="bad_action")
@@ -239,6 +241,9 @@ def resolve(session: Session, *, actor: SisUser, action: str, reason: str = "",
                            errors={name: ["Missing data for required field."]
                                    for name in missing})
     if action == "cancel_slot":
+        if slot_reason_required and not reason.strip():
+            raise InvalidInput("say why the slot is cancelled: its students are told",
+                               code="reason_required")
         slots.cancel(session, actor=actor, slot_id=given["slot_id"], reason=reason)
     elif action == "cancel_booking":
         booking.cancel(session, actor=actor, booking_id=given["booking_id"], reason=reason)

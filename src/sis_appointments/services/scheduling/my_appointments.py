@@ -98,8 +98,11 @@ def reschedule_options(session: Session, booking: Booking, zone: ZoneInfo,
                        now: datetime | None = None) -> tuple[list[tuple[date, list[Slot]]],
                                                              bool]:
     """Open slots of the booking's type with a free seat the student could move to, in the
-    next weeks, grouped by day in ``zone`` (at most RESCHEDULE_LIMIT; True when cut)."""
+    next weeks, grouped by day in ``zone`` (at most RESCHEDULE_LIMIT; True when cut); none
+    once cancelling it would be late (a student may not move it then: ``rules.check_move``)."""
     now = now or utcnow()
+    if cancel_terms(booking, now).late:
+        return [], False
     found = [s for s in availability.for_student(session, booking.student_key, now,
                                                  now + RESCHEDULE_HORIZON, booking.slot.type_id,
                                                  ignore_booking=booking.id)

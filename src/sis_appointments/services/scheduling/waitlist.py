@@ -215,9 +215,7 @@ def settle_own(session: Session, slot: Slot, booking: Booking, actor: SisUser | 
     """Close the student's own open place on ``slot`` now that ``booking`` gives them a
     seat there (booked directly or moved in): nobody waits for a slot they hold. A seat
     held for their offer is passed on. Call with the slot locked."""
-    for entry in session.scalars(select(WaitlistEntry).where(
-            WaitlistEntry.slot_id == slot.id, WaitlistEntry.student_key == booking.student_key,
-            WaitlistEntry.status.in_(OPEN_WAITLIST_STATUSES))):
+    for entry in queries.waitlist_entries(session, slot.id, booking.student_key):
         entry.booking_id = booking.id
         close(session, entry, "promoted", actor=actor, now=now, action="waitlist.booked")
 
@@ -226,13 +224,8 @@ def reconsider(session: Session, student_keys, now: datetime) -> None:
     """Promote on the open future slots with a free seat where one of ``student_keys``
     waits: a booking of theirs that kept them from that seat may just have gone."""
     keys = sorted(set(student_keys))
-    if not keys:
-        return
-    slot_ids = session.scalars(select(WaitlistEntry.slot_id).join(WaitlistEntry.slot).where(
-        WaitlistEntry.student_key.in_(keys), WaitlistEntry.status == "waiting",
-        Slot.status == "open", Slot.start_utc > now, Slot.booked < Slot.capacity)
-        .distinct()).all()
-    _promote_on(session, slot_ids, now)
+    if keys:
+        _promote_on(session, _free_beside_waiting(session, now, keys), now)
 
 
 def reconcile(session: Session, now: datetime | None = None) -> int:
@@ -241,22 +234,24 @@ def reconcile(session: Session, now: datetime | None = None) -> int:
     freed by a path that does not promote); returns how many places moved on."""
     now = now or utcnow()
 
-    def work() -> int:
-        slot_ids = session.scalars(select(WaitlistEntry.slot_id).join(WaitlistEntry.slot)
-                                   .where(WaitlistEntry.status == "waiting",
-                                          Slot.status == "open", Slot.start_utc > now,
-                                          Slot.booked < Slot.capacity).distinct()).all()
-        return _promote_on(session, slot_ids, now)
+    return tx.run(session, lambda: _promote_on(session, _free_beside_waiting(session, now), now))
 
-    return tx.run(session, work)
+
+def _free_beside_waiting(session: Session, now: datetime, keys=None) -> list[int]:
+    """The open future slots with a free seat where a student (one of ``keys``) waits."""
+    query = select(WaitlistEntry.slot_id).join(WaitlistEntry.slot).where(
+        WaitlistEntry.status == "waiting", Slot.status == "open", Slot.start_utc > now,
+        Slot.booked < Slot.capacity)
+    if keys is not None:
+        query = query.where(WaitlistEntry.student_key.in_(keys))
+    return session.scalars(query.distinct()).all()
 
 
 def _promote_on(session: Session, slot_ids, now: datetime) -> int:
     seats.lock_slots(session, slot_ids)
     moved = 0
     for slot in session.scalars(select(Slot).where(Slot.id.in_(list(slot_ids)))
-                                .order_by(Slot.id)):
-        session.refresh(slot)
+                                .order_by(Slot.id).execution_options(populate_existing=True)):
         moved += len(promote(session, slot, now))
     return moved
 

@@ -19,7 +19,7 @@ from marshmallow import (
 )
 
 from sis_appointments.domain.timezones import zone
-from sis_appointments.domain.type_limits import INT_MAX
+from sis_appointments.domain.type_limits import EARLIEST_YEAR, INT_MAX, LATEST_YEAR
 
 
 def _nul_free(value, path="") -> None:
@@ -81,7 +81,6 @@ class Whole(fields.Integer):
         return super()._validated(value)
 
 
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2200  # times outside are refused: no arithmetic overflows
 
 
 def _in_window(value) -> None:
