@@ -45,7 +45,8 @@ def _page(form: TokenForm, created: tuple | None = None, status: int = 200):
     response = render_template(
         "appointments/admin/api.html", form=form, revoke_form=ActionForm(), created=created,
         tokens=tokens.listed(db.session(), identity, own=True),
-        zone=permissions.display_zone(identity), now=utcnow(), api_root=PREFIX,
+        zone=permissions.display_zone(identity), now=utcnow(), is_live=tokens.is_live,
+        api_root=PREFIX,
         is_admin=identity.has_role("admin"),
         spec_url=url_for("sis-appointments-api-docs.openapi_json"),
         console_url=url_for("appointments_admin.api_document"))

@@ -77,13 +77,18 @@ def listed(session: Session, actor: SisUser, own: bool = False) -> list[ApiToken
     return list(session.scalars(query))
 
 
+def is_live(row: ApiToken, now: datetime) -> bool:
+    """Whether the token still lets its holder in: not revoked, not expired."""
+    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+
+
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
     """The live token matching ``secret`` (not revoked, not expired), or None. Its use is
     noted (``last_used_at``) when the last one noted is ``USE_NOTED_EVERY`` old: a write a
     minute at most, not one per request."""
     now = now or utcnow()
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if row is None or not is_live(row, now):
         return None
     if row.last_used_at is None or row.last_used_at <= now - USE_NOTED_EVERY:
         _note_use(session, row, now)

@@ -169,11 +169,6 @@ function render() {
     },
     eventsSet: () => calendar && showEmpty(),
     datesSet(info) {
-      // The toolbar's arrow icons are drawn by CSS; the buttons carry their names.
-      for (const icon of holder.querySelectorAll(".fc-icon")) {
-        icon.removeAttribute("role");
-        icon.setAttribute("aria-hidden", "true");
-      }
       showHints(info.view.type.startsWith("list"));
       setTimeout(showEmpty); // after "loading" says whether the new range is being fetched
     },
